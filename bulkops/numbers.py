@@ -1,0 +1,135 @@
+"""The vocabulary every stage shares: a rented number as bulkops sees it, and the update fields.
+
+Plivo's objects carry ~30 keys; bulkops keeps the ones selectors and diffs need, in a slotted
+record, so that an inventory of 300k numbers stays small in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+NUMBER_PATTERN: Final = re.compile(r"[0-9]{8,15}")
+ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+SUBACCOUNT_PATTERN: Final = re.compile(r"SA[A-Z0-9]{18}")
+
+NUMBER_TYPES: Final = ("local", "mobile", "fixed", "national", "tollfree")
+SERVICES: Final = ("voice", "sms", "mms")
+TENDLC_STATUSES: Final = ("UNREGISTERED", "PROCESSING", "COMPLETED")
+TOLL_FREE_VERIFICATIONS: Final = ("UNVERIFIED", "PENDING_VERIFICATION", "VERIFIED")
+ON_OFF: Final = ("enabled", "disabled")
+CALLBACK_METHODS: Final = ("GET", "POST")
+
+# Every argument Plivo's "Update a number" accepts, in the order diffs show them.
+UPDATE_FIELDS: Final = (
+    "app_id",
+    "subaccount",
+    "alias",
+    "compliance_id",
+    "cnam_lookup",
+    "cnam",
+    "cnam_callback_url",
+    "cnam_callback_method",
+    "caller_reputation",
+    "profile_uuid",
+    "caller_reputation_callback_url",
+    "caller_reputation_callback_method",
+)
+# Plivo never returns these on a GET, so their current value is unknowable: they ride along with an
+# update that changes something observable, and never make a task on their own.
+WRITE_ONLY_FIELDS: Final = frozenset(
+    {
+        "cnam_callback_url",
+        "cnam_callback_method",
+        "caller_reputation_callback_url",
+        "caller_reputation_callback_method",
+    }
+)
+_REPUTATION_ON: Final = frozenset({"PENDING", "ACTIVE"})
+
+
+class InvalidNumberError(ValueError):
+    """A phone number that must not go into a URL path."""
+
+
+def check_number(value: object) -> str:
+    """Return `value` if it is a string of 8-15 digits, else raise InvalidNumberError."""
+    if not isinstance(value, str) or not NUMBER_PATTERN.fullmatch(value):
+        raise InvalidNumberError(f"not a phone number (8-15 digits, no '+'): {value!r}")
+    return value
+
+
+def app_id_from_uri(uri: str | None) -> str | None:
+    """`/v1/Account/MA…/Application/2998…/` → `2998…`; None stays None."""
+    if not uri:
+        return None
+    parts = [part for part in uri.split("/") if part]
+    return parts[-1] if parts else None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRecord:
+    """One rented number, reduced to what selection and diffs use."""
+
+    number: str
+    number_type: str
+    alias: str | None = None
+    app_id: str | None = None
+    subaccount: str | None = None
+    voice_enabled: bool = False
+    sms_enabled: bool = False
+    mms_enabled: bool = False
+    renewal_date: str | None = None  # ISO YYYY-MM-DD
+    cnam_lookup: str | None = None
+    cnam: str | None = None
+    tendlc_campaign_id: str | None = None
+    tendlc_registration_status: str | None = None
+    toll_free_sms_verification: str | None = None
+    compliance_id: str | None = None
+    profile_uuid: str | None = None
+    caller_reputation_status: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_api(cls, obj: Mapping[str, Any]) -> NumberRecord:
+        """Build from a Plivo AccountPhoneNumber object (list item or GET body)."""
+        return cls(
+            number=str(obj["number"]),
+            number_type=str(obj.get("number_type") or ""),
+            alias=obj.get("alias"),
+            app_id=app_id_from_uri(obj.get("application")),
+            subaccount=obj.get("sub_account"),
+            voice_enabled=bool(obj.get("voice_enabled")),
+            sms_enabled=bool(obj.get("sms_enabled")),
+            mms_enabled=bool(obj.get("mms_enabled")),
+            renewal_date=obj.get("renewal_date"),
+            cnam_lookup=obj.get("cnam_lookup"),
+            cnam=obj.get("cnam"),
+            tendlc_campaign_id=obj.get("tendlc_campaign_id"),
+            tendlc_registration_status=obj.get("tendlc_registration_status"),
+            toll_free_sms_verification=obj.get("toll_free_sms_verification"),
+            compliance_id=obj.get("compliance_application_id"),
+            profile_uuid=obj.get("profile_uuid"),
+            caller_reputation_status=obj.get("caller_reputation_status"),
+            region=obj.get("region"),
+        )
+
+    def observed(self, field: str) -> str | None:
+        """The current value of update field `field`, in the vocabulary of the update body.
+
+        Write-only fields read as None (unknown). An empty alias reads as None, since Plivo
+        shows a cleared alias both ways.
+        """
+        if field in WRITE_ONLY_FIELDS:
+            return None
+        if field == "caller_reputation":
+            return "enabled" if self.caller_reputation_status in _REPUTATION_ON else "disabled"
+        value: str | None = getattr(self, field)
+        return value or None
+
+    @property
+    def services(self) -> frozenset[str]:
+        enabled = (self.voice_enabled, self.sms_enabled, self.mms_enabled)
+        return frozenset(name for name, on in zip(SERVICES, enabled, strict=True) if on)

@@ -1,0 +1,93 @@
+"""The validated Plan: what the loader produces and the selection and planner stages consume.
+
+Every value here has already been checked: numbers are 8-15 digit strings, enums are in range,
+dates parse. Later stages trust it and never see raw YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Final, Literal
+
+# The word a plan writes for "no subaccount" (main account) or "no application linked".
+NONE: Final = "none"
+
+DateOp = Literal["lt", "lte", "gt", "gte", "eq"]
+
+
+@dataclass(frozen=True, slots=True)
+class DateCondition:
+    """`renewal_date: {lt: "+7d"}`: an operator and an ISO date or a day offset from today."""
+
+    op: DateOp
+    value: str  # "2026-12-31" or "+7d" / "-30d", as written
+
+    def resolve(self, today: date) -> date:
+        if self.value[0] in "+-":
+            return today + timedelta(days=int(self.value[:-1]))
+        return date.fromisoformat(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Every condition must hold; None (or empty) means "any"."""
+
+    types: tuple[str, ...] = ()  # any of these number types
+    services: tuple[str, ...] = ()  # all of these enabled
+    number_startswith: str | None = None
+    subaccount: str | None = None  # an SA… id, or NONE for the main account
+    alias: str | None = None  # exact
+    application: str | None = None  # an app id, or NONE for no application linked
+    tendlc_campaign_id: str | None = None
+    tendlc_registration_status: str | None = None  # UNREGISTERED | PROCESSING | COMPLETED
+    toll_free_sms_verification: str | None = None  # UNVERIFIED | PENDING_VERIFICATION | VERIFIED
+    cnam_lookup: str | None = None  # enabled | disabled
+    renewal_date: tuple[DateCondition, ...] = ()  # all must hold
+    numbers: tuple[str, ...] | None = None  # only these, when given
+    exclude: frozenset[str] = frozenset()  # never these
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Desired values, keyed by Number API update argument; alias and cnam may be templates."""
+
+    fields: tuple[tuple[str, str], ...]  # (field, value or template), in UPDATE_FIELDS order
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Unrent:
+    """Give the number back to Plivo. Cannot be undone."""
+
+
+Action = Update | Unrent
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    select: Selector
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    rate: float | None = None  # requests per second, every request of a run
+    concurrency: int | None = None
+    max_changes: int | None = None
+    max_failures: str | None = None  # "10" or "5%"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    version: int
+    rules: tuple[Rule, ...]
+    name: str | None = None
+    description: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    exclude: frozenset[str] = frozenset()  # protected everywhere, whatever a rule selects
+    source: Path | None = None
