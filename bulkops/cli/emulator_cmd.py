@@ -1,0 +1,182 @@
+"""`bulkops emulator`: serve a local Plivo-compatible Number API until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import os
+import re
+import shlex
+import signal
+import sys
+from typing import Any
+
+from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator, running_emulator
+
+_RATE_LIMIT = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*")
+_MAIN_ACCOUNT = re.compile(r"MA[A-Z0-9]{18}")
+
+
+def _fraction(text: str) -> float:
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+    return value
+
+
+def _rate_limit(text: str) -> RateLimit | None:
+    if text.strip().lower() in ("off", "none"):
+        return None
+    match = _RATE_LIMIT.fullmatch(text)
+    if not match or int(match[1]) < 1 or float(match[2]) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected REQUESTS/SECONDS like 300/5, or off; got {text!r}"
+        )
+    return RateLimit(requests=int(match[1]), period=float(match[2]))
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-05-10, got {text!r}") from None
+
+
+def add_parser(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "emulator",
+        help="serve a local Plivo-compatible Number API",
+        description="Serve a local Plivo-compatible Number API with a seeded inventory.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=_port, default=8089, help="port (0 picks a free one)")
+    parser.add_argument("--numbers", type=_count, default=500, help="inventory size")
+    parser.add_argument("--seed", type=int, default=1, help="inventory and fault seed")
+    parser.add_argument("--today", type=_date, default=None, help="date the inventory is built for")
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=RateLimit(),
+        metavar="N/SECONDS",
+        help="accepted requests per sliding window, or 'off' (default: 300/5, Plivo's limit)",
+    )
+    faults = parser.add_argument_group("faults")
+    faults.add_argument("--error-rate", type=_fraction, default=0.0, help="fraction answered 5xx")
+    faults.add_argument("--drop-rate", type=_fraction, default=0.0, help="fraction cut, unapplied")
+    faults.add_argument(
+        "--drop-after-rate", type=_fraction, default=0.0, help="fraction applied, then dropped"
+    )
+    faults.add_argument("--throttle-rate", type=_fraction, default=0.0, help="fraction given 429")
+    faults.add_argument("--latency", type=_non_negative, default=0.0, help="seconds added to each")
+    faults.add_argument(
+        "--retry-after", type=_non_negative, default=None, help="Retry-After seconds on every 429"
+    )
+    parser.add_argument("--admin", action="store_true", help="serve /__admin/ introspection routes")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    env_id, env_token = os.environ.get("PLIVO_AUTH_ID"), os.environ.get("PLIVO_AUTH_TOKEN")
+    from_env = bool(env_id and env_token)
+    if from_env and not _MAIN_ACCOUNT.fullmatch(env_id or ""):
+        print(
+            f"error: PLIVO_AUTH_ID {env_id!r} is not a main-account auth_id (MA + 18 capital"
+            " letters or digits); unset it to let the emulator make up credentials",
+            file=sys.stderr,
+        )
+        return 2
+    config = EmulatorConfig(
+        numbers=args.numbers,
+        seed=args.seed,
+        today=args.today,
+        auth_id=env_id if from_env else None,
+        auth_token=env_token if from_env else None,
+        rate_limit=args.rate_limit,
+        faults=Faults(
+            error_rate=args.error_rate,
+            drop_rate=args.drop_rate,
+            drop_after_rate=args.drop_after_rate,
+            throttle_rate=args.throttle_rate,
+            latency=args.latency,
+            retry_after=args.retry_after,
+        ),
+        admin=args.admin,
+    )
+    try:
+        asyncio.run(_serve(config, args.host, args.port, from_env))
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    print("emulator stopped", flush=True)
+    return 0
+
+
+async def _serve(config: EmulatorConfig, host: str, port: int, from_env: bool) -> None:
+    async with running_emulator(config, host=host, port=port) as running:
+        _announce(running, config, from_env)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # Not available on Windows, where Ctrl-C arrives as KeyboardInterrupt instead.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+
+
+def _announce(running: RunningEmulator, config: EmulatorConfig, from_env: bool) -> None:
+    limit = config.rate_limit
+    limit_text = f"{limit.requests} requests / {limit.period:g}s" if limit else "off"
+    emulator = running.emulator
+    lines = [
+        f"Plivo emulator listening on {running.base_url}",
+        f"  {len(emulator.numbers)} numbers (seed {config.seed}, today {emulator.today}),"
+        f" rate limit {limit_text}" + (", admin on /__admin/" if config.admin else ""),
+        "",
+    ]
+    url = shlex.quote(running.base_url)
+    if from_env:
+        # The token came from the user's environment and may be real: never echo it.
+        lines += [
+            "Using PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN from your environment. Point bulkops here:",
+            f"  export PLIVO_API_URL={url}",
+        ]
+    else:
+        lines += [
+            "Paste this into another shell to point bulkops here:",
+            f"  export PLIVO_API_URL={url} PLIVO_AUTH_ID={running.auth_id}"
+            f" PLIVO_AUTH_TOKEN={shlex.quote(running.auth_token)}",
+        ]
+    lines += ["", "Press Ctrl-C to stop."]
+    print("\n".join(lines), flush=True)

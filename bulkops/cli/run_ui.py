@@ -1,0 +1,148 @@
+"""Watching a run: the live progress bar (or log lines), Ctrl-C handling, the final summary."""
+
+from __future__ import annotations
+
+import json
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import structlog
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from bulkops.cli.common import FAILED, INTERRUPTED, OK, err, out
+from bulkops.journal import Journal, summarize
+from bulkops.runner import Runner
+
+log = structlog.get_logger("bulkops.run")
+LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: str
+    status: str
+    counts: dict[str, int]
+    requests: int
+    retries: int
+    throttled: int
+    elapsed: float
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "interrupted":
+            return INTERRUPTED
+        if self.status == "stopped" or self.counts["failed"]:
+            return FAILED
+        return OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "counts": self.counts,
+            "requests": self.requests,
+            "retries": self.retries,
+            "throttled": self.throttled,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "requests_per_second": round(self.requests / self.elapsed, 2) if self.elapsed else None,
+            "exit_code": self.exit_code,
+        }
+
+
+async def watch(runner: Runner, journal: Journal, *, live: bool) -> RunReport:
+    """Execute the run while showing progress; the first Ctrl-C drains, the second aborts."""
+    started = anyio.current_time()
+    async with anyio.create_task_group() as group:
+        group.start_soon(_signals, runner, group.cancel_scope)
+        group.start_soon(_bar if live else _log_lines, runner)
+        try:
+            status = await runner.execute()
+        finally:
+            group.cancel_scope.cancel()
+    progress = runner.progress
+    return RunReport(
+        run_id=runner.run_id,
+        status=status,
+        counts=summarize(journal.counts(runner.run_id)),
+        requests=progress.requests,
+        retries=progress.retries,
+        throttled=progress.throttled,
+        elapsed=anyio.current_time() - started,
+    )
+
+
+async def _signals(runner: Runner, scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
+        async for _ in received:
+            if runner.stop_reason is None:
+                runner.request_stop("interrupted")
+                err.print("stopping: letting requests in flight finish (Ctrl-C again to abort)")
+            else:
+                scope.cancel()
+
+
+async def _bar(runner: Runner) -> None:
+    columns = (
+        TextColumn("[bold]applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>6.1f} req/s"),
+        TextColumn("retries {task.fields[retries]}  429s {task.fields[throttled]}"),
+        TextColumn("[red]failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("apply", total=runner.progress.total or None, **_fields(runner))
+        while True:
+            bar.update(
+                task, total=runner.progress.total, completed=runner.progress.done, **_fields(runner)
+            )
+            await anyio.sleep(0.2)
+
+
+async def _log_lines(runner: Runner) -> None:
+    while True:
+        await anyio.sleep(LOG_EVERY)
+        p = runner.progress
+        log.info("progress", done=p.done, total=p.total, **_fields(runner))
+
+
+def _fields(runner: Runner) -> dict[str, Any]:
+    p = runner.progress
+    elapsed = max(anyio.current_time() - p.started_at, 1e-9)
+    return {
+        "rate": p.requests / elapsed,
+        "retries": p.retries,
+        "throttled": p.throttled,
+        "failed": p.failed,
+    }
+
+
+def print_report(report: RunReport, *, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(report.as_json()))
+        return
+    c = report.counts
+    out.print(
+        f"run {report.run_id} {report.status}: {c['succeeded']} succeeded, {c['failed']} failed, "
+        f"{c['unchanged']} unchanged, {c['stale']} stale, {c['skipped']} skipped "
+        f"(of {c['planned']} planned)"
+    )
+    out.print(
+        f"{report.requests} requests in {report.elapsed:.1f}s, {report.retries} retries, "
+        f"{report.throttled} rate-limited (429)"
+    )
+    if report.status == "interrupted":
+        out.print(f"resume with: bulkops resume {report.run_id}")
+    if c["failed"]:
+        out.print(f"see failures with: bulkops show {report.run_id}")

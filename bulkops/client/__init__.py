@@ -1,0 +1,38 @@
+"""Async client for Plivo's Number API: pooled requests, paging, and typed errors.
+
+async with PlivoClient(Credentials.from_env(), pace=limiter.wait) as client:
+    async for record in client.iter_numbers({"type": "local"}):
+        ...
+"""
+
+from bulkops.client.client import DEFAULT_API_URL, PlivoClient
+from bulkops.client.credentials import Credentials
+from bulkops.client.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    MissingCredentialsError,
+    NotFoundError,
+    PlivoError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from bulkops.client.pages import NumberPage, PageAttempt
+from bulkops.client.transport import Pace
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "AuthenticationError",
+    "Credentials",
+    "InvalidRequestError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "NumberPage",
+    "Pace",
+    "PageAttempt",
+    "PlivoClient",
+    "PlivoError",
+    "RateLimitedError",
+    "ServerError",
+    "TransportError",
+]

@@ -1,0 +1,217 @@
+"""PlivoClient: the Number, Application and Subaccount calls bulkops makes, as typed coroutines.
+
+The client never retries: the run's retry layer wraps calls (and `iter_numbers` page fetches via
+`attempt`). Every request first awaits `pace`, so listing shares the run's rate limit too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Final
+
+from yarl import URL
+
+from bulkops.client.credentials import Credentials
+from bulkops.client.pages import (
+    MAX_PAGE_SIZE,
+    NumberPage,
+    PageAttempt,
+    parse_envelope,
+    to_records,
+    walk_pages,
+)
+from bulkops.client.transport import Pace, Transport
+from bulkops.numbers import (
+    ID_PATTERN,
+    SUBACCOUNT_PATTERN,
+    UPDATE_FIELDS,
+    NumberRecord,
+    check_number,
+)
+
+DEFAULT_API_URL: Final = "https://api.plivo.com"
+ENV_API_URL: Final = "PLIVO_API_URL"
+
+
+class PlivoClient:
+    """Async client for one Plivo account; use as `async with PlivoClient(creds) as client`."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 64,
+        pace: Pace | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
+        self._credentials = credentials
+        self.base_url = _check_base_url(base_url or os.environ.get(ENV_API_URL) or DEFAULT_API_URL)
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._pace = pace
+        self._transport: Transport | None = None
+
+    def __repr__(self) -> str:
+        return f"PlivoClient(base_url={self.base_url!r}, auth_id={self._credentials.auth_id!r})"
+
+    async def __aenter__(self) -> PlivoClient:
+        if self._transport is not None:
+            raise RuntimeError("this PlivoClient is already open")
+        self._transport = Transport(
+            self._credentials,
+            self.base_url,
+            timeout=self._timeout,
+            max_connections=self._max_connections,
+            pace=self._pace,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool; the client cannot be used afterwards."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.close()
+
+    @property
+    def _open(self) -> Transport:
+        if self._transport is None:
+            raise RuntimeError("use the client inside `async with PlivoClient(...) as client:`")
+        return self._transport
+
+    # Numbers
+
+    async def list_numbers_page(
+        self, query: Mapping[str, str], limit: int = MAX_PAGE_SIZE, offset: int = 0
+    ) -> NumberPage:
+        """One page of the account's numbers matching `query` (filters in Plivo's spelling)."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be 1-{MAX_PAGE_SIZE}, got {limit!r}")
+        if offset < 0:
+            raise ValueError(f"offset must be 0 or more, got {offset!r}")
+        # limit/offset are the client's to set: a filter of the same name is overridden.
+        params = {**query, "limit": str(limit), "offset": str(offset)}
+        body = await self._open.call("GET", "Number/", params=params)
+        try:
+            envelope = parse_envelope(body, limit)
+            records = to_records(envelope.objects)
+        except ValueError as exc:
+            raise self._open.malformed("GET", "Number/", 200, str(exc)) from None
+        return NumberPage(envelope.total_count, records, envelope.limit, offset)
+
+    def iter_numbers(
+        self,
+        query: Mapping[str, str],
+        page_concurrency: int = 4,
+        attempt: PageAttempt | None = None,
+    ) -> AsyncGenerator[NumberRecord, None]:
+        """Every number matching `query`, each once, in server order.
+
+        Up to `page_concurrency` pages are fetched ahead of the reader; each fetch goes through
+        `attempt` (the retry layer), default once. Leave early with `contextlib.aclosing` so the
+        look-ahead fetches are cancelled at once.
+        """
+        if page_concurrency < 1:
+            raise ValueError(f"page_concurrency must be at least 1, got {page_concurrency!r}")
+
+        async def fetch(limit: int, offset: int) -> NumberPage:
+            return await self.list_numbers_page(query, limit=limit, offset=offset)
+
+        # Returned, not re-yielded: closing what the caller holds then closes the walk itself.
+        return walk_pages(fetch, attempt or _once, page_concurrency)
+
+    async def get_number(self, number: str) -> NumberRecord:
+        """The number's current state; NotFoundError if the account does not rent it."""
+        relative = f"Number/{check_number(number)}/"
+        body = await self._get_object(relative)
+        try:
+            return to_records([body])[0]
+        except ValueError as exc:
+            raise self._open.malformed("GET", relative, 200, str(exc)) from None
+
+    async def update_number(self, number: str, fields: Mapping[str, str]) -> None:
+        """POST the update fields (e.g. {"alias": "x", "app_id": ""}); Plivo answers 202."""
+        unknown = sorted(set(fields) - set(UPDATE_FIELDS))
+        if unknown:
+            raise ValueError(f"not Plivo number update fields: {', '.join(unknown)}")
+        await self._open.call("POST", f"Number/{check_number(number)}/", body=dict(fields))
+
+    async def unrent_number(self, number: str) -> None:
+        """Give the number back to Plivo (DELETE, 204). This cannot be undone."""
+        await self._open.call("DELETE", f"Number/{check_number(number)}/")
+
+    # Applications and subaccounts (read-only: the plan refers to them by id)
+
+    async def list_applications(self) -> list[dict[str, Any]]:
+        """Every application of the account, as Plivo's raw objects."""
+        return await self._list_all("Application/")
+
+    async def get_application(self, app_id: str) -> dict[str, Any]:
+        """One application's raw object; NotFoundError if there is none with this id."""
+        return await self._get_object(f"Application/{_check_id(app_id)}/")
+
+    async def list_subaccounts(self) -> list[dict[str, Any]]:
+        """Every subaccount of the (main) account, as Plivo's raw objects."""
+        return await self._list_all("Subaccount/")
+
+    async def get_subaccount(self, subaccount_id: str) -> dict[str, Any]:
+        """One subaccount's raw object; NotFoundError if there is none with this auth_id."""
+        return await self._get_object(f"Subaccount/{_check_subaccount(subaccount_id)}/")
+
+    async def _list_all(self, relative: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"limit": str(MAX_PAGE_SIZE), "offset": str(len(found))}
+            body = await self._open.call("GET", relative, params=params)
+            try:
+                envelope = parse_envelope(body, MAX_PAGE_SIZE)
+            except ValueError as exc:
+                raise self._open.malformed("GET", relative, 200, str(exc)) from None
+            found.extend(envelope.objects)
+            if len(envelope.objects) < envelope.limit or len(found) >= envelope.total_count:
+                return found
+
+    async def _get_object(self, relative: str) -> dict[str, Any]:
+        body = await self._open.call("GET", relative)
+        if not isinstance(body, dict):
+            raise self._open.malformed("GET", relative, 200, "response is not a JSON object")
+        return body
+
+
+async def _once(op: Callable[[], Awaitable[NumberPage]]) -> NumberPage:
+    return await op()
+
+
+def _check_id(app_id: str) -> str:
+    if not isinstance(app_id, str) or not ID_PATTERN.fullmatch(app_id):
+        raise ValueError(f"not an application id (1-64 letters, digits, '_' or '-'): {app_id!r}")
+    return app_id
+
+
+def _check_subaccount(subaccount_id: str) -> str:
+    if not isinstance(subaccount_id, str) or not SUBACCOUNT_PATTERN.fullmatch(subaccount_id):
+        raise ValueError(f"not a subaccount auth_id (SA + 18 letters or digits): {subaccount_id!r}")
+    return subaccount_id
+
+
+def _check_base_url(value: str) -> str:
+    """`value` without a trailing slash, if it is a plain http(s) URL with no credentials."""
+    url = URL(value)
+    if url.user or url.password or url.query_string or url.fragment:
+        raise ValueError("API URL must not carry credentials, a query or a fragment")
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"API URL must look like https://api.plivo.com, got {value!r}")
+    return str(url).rstrip("/")

@@ -1,0 +1,293 @@
+"""The plan format (version 1), described once, as data.
+
+Every key the loader accepts, at every level, is listed here with the kind of value it takes;
+the loader walks these descriptions and knows no key names of its own (apart from the rules
+that tie several keys together). Adding a key is one line here plus, if it is a new kind of
+value, one converter in `values.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from bulkops.numbers import (
+    CALLBACK_METHODS,
+    ID_PATTERN,
+    NUMBER_TYPES,
+    ON_OFF,
+    SERVICES,
+    SUBACCOUNT_PATTERN,
+    TENDLC_STATUSES,
+    TOLL_FREE_VERIFICATIONS,
+    UPDATE_FIELDS,
+)
+from bulkops.plan.model import NONE
+
+SUPPORTED_VERSIONS: Final = (1,)
+DATE_OPS: Final = ("lt", "lte", "gt", "gte", "eq")
+RULE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_.-]+")
+ID_SHAPE: Final = "letters, digits, '_' or '-', at most 64"
+_NAME_SHAPE: Final = "letters, digits, '_', '.' or '-'"
+
+
+# ---- kinds of value -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text; with `template`, `{field}` references to the number's fields are allowed."""
+
+    template: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """Text restricted to a pattern, such as a rule name."""
+
+    what: str
+    pattern: re.Pattern[str]
+    shape: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    """An id that ends up in a request (and so must match its pattern), or `none`."""
+
+    what: str
+    pattern: re.Pattern[str]
+    shape: str
+    none: str | None = None  # what `none` is stored as; None: `none` is not accepted
+    none_means: str | None = None  # for hints: what `none` says here
+    refuse_none: str | None = None  # why `none` cannot be honoured here
+
+
+@dataclass(frozen=True, slots=True)
+class Digits:
+    """A run of digits that is not a whole number, such as a prefix."""
+
+    max_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One of `values`, in any letter case; with `many`, a list of them (or a single one)."""
+
+    what: str
+    values: tuple[str, ...]
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumbers:
+    """A list of phone numbers (a single one is fine), each a quoted string of 8-15 digits."""
+
+    as_set: bool = False  # a frozenset (exclusions) rather than a tuple in written order
+    allow_empty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dates:
+    """A date condition: `{op: date, ...}`, or a bare date meaning `eq`."""
+
+    ops: tuple[str, ...] = DATE_OPS
+
+
+@dataclass(frozen=True, slots=True)
+class Url:
+    """An absolute http(s) URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A whole number in [minimum, maximum]."""
+
+    minimum: int
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A number above `above`, at most `maximum`; stored as float."""
+
+    above: float
+    maximum: float
+
+
+@dataclass(frozen=True, slots=True)
+class FailureBudget:
+    """A count of failures (`10`) or a share of the attempted tasks (`"5%"`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A key whose only meaningful value is `true`, such as `unrent`."""
+
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    supported: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    name: str
+    value: Kind
+    doc: str
+    required: bool = False
+    attr: str = ""  # the model attribute it fills, when it differs from `name`
+
+    @property
+    def target(self) -> str:
+        return self.attr or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A mapping with known keys; the loader turns it into the model object named `name`."""
+
+    name: str
+    keys: tuple[Key, ...]
+
+    def key(self, name: str) -> Key | None:
+        return next((key for key in self.keys if key.name == name), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf:
+    """A non-empty list of sections whose `unique` key must differ between items."""
+
+    section: Section
+    unique: str | None = None
+
+
+Kind = (
+    Text
+    | Word
+    | Ident
+    | Digits
+    | Choice
+    | PhoneNumbers
+    | Dates
+    | Url
+    | Count
+    | Rate
+    | FailureBudget
+    | Flag
+    | Version
+    | Section
+    | ListOf
+)
+
+# ---- the format -----------------------------------------------------------------------------
+
+
+def _ident(what: str, **extra: str) -> Ident:
+    return Ident(what, ID_PATTERN, ID_SHAPE, **extra)
+
+
+_SUBACCOUNT_SHAPE: Final = "'SA' and 18 capital letters or digits"
+_METHOD: Final = Choice("HTTP method", CALLBACK_METHODS)
+_EXCLUDE: Final = PhoneNumbers(as_set=True, allow_empty=True)
+
+SELECT: Final = Section(
+    "select",
+    (
+        Key("type", Choice("number type", NUMBER_TYPES, many=True), "any of", attr="types"),
+        Key("services", Choice("service", SERVICES, many=True), "all of these enabled"),
+        Key("number_startswith", Digits(15), "the number begins with these digits"),
+        Key(
+            "subaccount",
+            Ident("subaccount id", SUBACCOUNT_PATTERN, _SUBACCOUNT_SHAPE, NONE, "for the main account"),
+            "owned by this subaccount, or `none` for the main account",
+        ),
+        Key("alias", Text(), "exactly this alias"),
+        Key(
+            "application",
+            _ident("application id", none=NONE, none_means="for no application linked"),
+            "linked to this application, or `none` for no application",
+        ),
+        Key("tendlc_campaign_id", _ident("10DLC campaign id"), "linked to this 10DLC campaign"),
+        Key(
+            "tendlc_registration_status",
+            Choice("10DLC registration status", TENDLC_STATUSES),
+            "10DLC registration status",
+        ),
+        Key(
+            "toll_free_sms_verification",
+            Choice("toll-free verification status", TOLL_FREE_VERIFICATIONS),
+            "toll-free SMS verification status",
+        ),
+        Key("cnam_lookup", Choice("cnam_lookup setting", ON_OFF), "CNAM lookup setting"),
+        Key("renewal_date", Dates(), "renewal date conditions, all must hold"),
+        Key("numbers", PhoneNumbers(), "only these numbers"),
+        Key("exclude", _EXCLUDE, "never these numbers"),
+    ),
+)
+
+_UPDATE_KINDS: Final[dict[str, Kind]] = {
+    "app_id": _ident("application id", none="", none_means="to unlink the application"),
+    "subaccount": Ident(
+        "subaccount id",
+        SUBACCOUNT_PATTERN,
+        _SUBACCOUNT_SHAPE,
+        refuse_none="Plivo does not document moving a number back to the main account",
+    ),
+    "alias": Text(template=True),
+    "compliance_id": _ident("compliance application id"),
+    "cnam_lookup": Choice("cnam_lookup setting", ON_OFF),
+    "cnam": Text(template=True),
+    "cnam_callback_url": Url(),
+    "cnam_callback_method": _METHOD,
+    "caller_reputation": Choice("caller_reputation setting", ON_OFF),
+    "profile_uuid": _ident("business profile id"),
+    "caller_reputation_callback_url": Url(),
+    "caller_reputation_callback_method": _METHOD,
+}
+# Built from UPDATE_FIELDS, so a new Number API field without a kind fails at import.
+UPDATE: Final = Section(
+    "update",
+    tuple(Key(name, _UPDATE_KINDS[name], "Number API update argument") for name in UPDATE_FIELDS),
+)
+
+RULE: Final = Section(
+    "rule",
+    (
+        Key(
+            "name", Word("rule name", RULE_NAME_PATTERN, _NAME_SHAPE), "unique name", required=True
+        ),
+        Key("select", SELECT, "which numbers the rule applies to", required=True),
+        Key("update", UPDATE, "the desired values; only differing fields are sent"),
+        Key("unrent", Flag("give the selected numbers back to Plivo"), "`true` to unrent"),
+    ),
+)
+ACTIONS: Final = ("update", "unrent")
+
+LIMITS: Final = Section(
+    "limits",
+    (
+        Key("rate", Rate(0, 10_000), "requests per second, every request of a run"),
+        Key("concurrency", Count(1, 512), "requests in flight at once"),
+        Key("max_changes", Count(0), "refuse to run a plan that changes more numbers"),
+        Key("max_failures", FailureBudget(), "stop after this many failures, or this share"),
+    ),
+)
+
+PLAN: Final = Section(
+    "plan",
+    (
+        Key("version", Version(SUPPORTED_VERSIONS), "plan format version", required=True),
+        Key("name", Text(), "a name for the plan"),
+        Key("description", Text(), "what the plan is for"),
+        Key("exclude", _EXCLUDE, "numbers no rule may touch"),
+        Key("rules", ListOf(RULE, unique="name"), "the rules, one or more", required=True),
+        Key("limits", LIMITS, "run limits; command-line flags override them"),
+    ),
+)

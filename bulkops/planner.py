@@ -1,0 +1,344 @@
+"""The planner: a Plan and what it selected in, the tasks that would change something out (pure).
+
+For every selected number it works out the desired state the rule asks for, compares it with the
+number as Plivo shows it, and keeps only real differences. A number several rules select gets one
+task, or a conflict when the rules disagree; every conflict is collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from bulkops.numbers import UPDATE_FIELDS, WRITE_ONLY_FIELDS, NumberRecord
+from bulkops.plan.model import NONE, Plan, Rule, Unrent
+from bulkops.select import Selection
+from bulkops.templates import referenced_fields
+
+TEMPLATE_UPDATE_FIELDS: Final = frozenset({"alias", "cnam"})
+_FIELD_ORDER: Final = {name: index for index, name in enumerate(UPDATE_FIELDS)}
+_RECORD_FIELDS: Final = tuple(f.name for f in dataclasses.fields(NumberRecord))
+_RECORD_VALUES: Final = operator.attrgetter(*_RECORD_FIELDS)
+_SORTED_FIELDS: Final = tuple(sorted(_RECORD_FIELDS))
+_SORTED_VALUES: Final = operator.attrgetter(*_SORTED_FIELDS)
+_FINGERPRINT_CHUNK: Final = 1024
+
+ActionName = Literal["update", "unrent"]
+Body = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field that a task changes; None reads "no value" (or "unknown" for write-only fields)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One request to make: `body` is exactly what is POSTed (empty for an unrent)."""
+
+    number: str
+    rule: str  # the rule's name, or "a+b" when several rules' updates were merged
+    action: ActionName
+    changes: tuple[Change, ...]
+    body: Body
+    before: NumberRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCounts:
+    updates: int = 0
+    unrents: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Totals count tasks; `per_rule` counts a number once for every rule that selected it."""
+
+    updates: int
+    unrents: int
+    unchanged: int
+    per_rule: dict[str, RuleCounts]
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    tasks: tuple[Task, ...]  # sorted by number; only numbers that change
+    unchanged: tuple[tuple[str, str], ...]  # (number, rule) already in the desired state
+    fingerprint: str
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    number: str
+    rule_a: str
+    rule_b: str
+    reason: str
+
+
+class PlanConflictError(ValueError):
+    """Two rules select the same number and ask for incompatible things."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        lines = [
+            f"  {c.number}: rules {c.rule_a!r} and {c.rule_b!r} disagree: {c.reason}"
+            for c in conflicts
+        ]
+        head = f"{len(conflicts)} conflict(s) between rules; make the rules' selections disjoint"
+        super().__init__("\n".join([head + ":", *lines]))
+
+
+# What one rule wants for one number: UNRENT, or the desired (field, wire value) pairs.
+UNRENT: Final = "unrent"
+Intent = str | Body
+
+
+def build(plan: Plan, selection: Selection) -> PlanResult:
+    """Turn a plan and its selection into the tasks that would change something."""
+    builder = _Builder(plan.rules)
+    intents = {rule.name: _intent_maker(rule) for rule in plan.rules}
+    shared = _shared_numbers(plan.rules, selection.matched)
+    groups: dict[str, list[tuple[Rule, NumberRecord]]] = {}
+    for rule in plan.rules:
+        intent_of = intents[rule.name]
+        for record in selection.matched.get(rule.name, ()):
+            if record.number in shared:
+                groups.setdefault(record.number, []).append((rule, record))
+            else:
+                builder.decide((rule,), record, intent_of(record))
+    conflicts: list[Conflict] = []
+    for number in sorted(groups):
+        conflicts.extend(builder.several(groups[number], intents))
+    if conflicts:
+        raise PlanConflictError(conflicts)
+    return builder.result(missing=len(selection.missing))
+
+
+def _shared_numbers(
+    rules: Sequence[Rule], matched: Mapping[str, Sequence[NumberRecord]]
+) -> frozenset[str]:
+    """Numbers selected more than once (by several rules, or twice by one): they need grouping."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for rule in rules:
+        for record in matched.get(rule.name, ()):
+            if record.number in seen:
+                shared.add(record.number)
+            else:
+                seen.add(record.number)
+    return frozenset(shared)
+
+
+IntentOf = Callable[[NumberRecord], Intent]
+
+
+def _intent_maker(rule: Rule) -> IntentOf:
+    """Per-record intent of `rule`; values without templates are computed once, not per record."""
+    action = rule.action
+    if isinstance(action, Unrent):
+        return lambda _record: UNRENT
+    fields = _ordered((f, _wire_value(f, v)) for f, v in action.fields)
+    fillers = [
+        (pair, _filler(pair[1]) if pair[0] in TEMPLATE_UPDATE_FIELDS else None) for pair in fields
+    ]
+    if all(filler is None for _, filler in fillers):
+        return lambda _record: fields
+
+    def intent(record: NumberRecord) -> Body:
+        return tuple([pair if fill is None else (pair[0], fill(record)) for pair, fill in fillers])
+
+    return intent
+
+
+def _filler(template: str) -> Callable[[NumberRecord], str] | None:
+    """`templates.render` for one template, parsed once: it re-parses on every call otherwise."""
+    names = referenced_fields(template)
+    if not names:
+        return None
+
+    def fill(record: NumberRecord) -> str:
+        values = {name: getattr(record, name) for name in names}
+        return template.format_map({k: "" if v is None else v for k, v in values.items()})
+
+    return fill
+
+
+def _wire_value(field: str, value: str) -> str:
+    # Plivo unlinks an application only on an empty app_id; a plan may also write "none".
+    if field == "app_id" and value == NONE:
+        return ""
+    return value
+
+
+def _ordered(pairs: Iterable[tuple[str, str]]) -> Body:
+    return tuple(sorted(pairs, key=lambda pair: _FIELD_ORDER[pair[0]]))
+
+
+def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]] | None:
+    """What to POST for `desired` on `record`, with its changes; None if nothing observable changes.
+
+    Write-only fields ride along with an observable change and never make a request alone.
+    """
+    body: list[tuple[str, str]] = []
+    changes: list[Change] = []
+    observable = False
+    for field, wire in desired:
+        before = record.observed(field)  # None for a write-only field: unknowable
+        after = wire or None  # "" clears the field ("" app_id unlinks); Plivo then shows null
+        if field in WRITE_ONLY_FIELDS or before != after:
+            observable = observable or field not in WRITE_ONLY_FIELDS
+            body.append((field, wire))
+            changes.append(Change(field, before, after))
+    return (tuple(body), tuple(changes)) if observable else None
+
+
+def changes_for(body: Body, before: NumberRecord) -> tuple[Change, ...]:
+    """The before → after view of `body`; write-only fields read None before (unknowable)."""
+    return tuple(Change(f, before.observed(f), wire or None) for f, wire in body)
+
+
+class _Builder:
+    """Accumulates tasks, unchanged numbers and per-rule counts as numbers are decided."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._tasks: list[Task] = []
+        self._unchanged: list[tuple[str, str]] = []
+        self._counts = {rule.name: [0, 0, 0] for rule in rules}  # updates, unrents, unchanged
+
+    def several(
+        self, entries: list[tuple[Rule, NumberRecord]], intent_of: Mapping[str, IntentOf]
+    ) -> list[Conflict]:
+        """Decide a number selected by several rules, or return why the rules cannot agree."""
+        first_per_rule: dict[str, tuple[Rule, NumberRecord]] = {}
+        for rule, record in entries:
+            first_per_rule.setdefault(rule.name, (rule, record))
+        entries = list(first_per_rule.values())
+        intents = [(rule, intent_of[rule.name](record)) for rule, record in entries]
+        conflicts = [
+            Conflict(entries[0][1].number, a.name, b.name, reason)
+            for i, (a, intent_a) in enumerate(intents)
+            for b, intent_b in intents[i + 1 :]
+            if (reason := _disagreement(a.name, intent_a, b.name, intent_b))
+        ]
+        if not conflicts:
+            rules = tuple(rule for rule, _ in entries)
+            self.decide(rules, entries[0][1], _merge([intent for _, intent in intents]))
+        return conflicts
+
+    def decide(self, rules: tuple[Rule, ...], record: NumberRecord, intent: Intent) -> None:
+        if isinstance(intent, str):
+            self._tasks.append(Task(record.number, rules[0].name, "unrent", (), (), record))
+            self._count(rules, 1)
+            return
+        label = rules[0].name if len(rules) == 1 else "+".join(rule.name for rule in rules)
+        planned = diff(record, intent)
+        if planned is None:
+            self._unchanged.append((record.number, label))
+            self._count(rules, 2)
+            return
+        body, changes = planned
+        self._tasks.append(Task(record.number, label, "update", changes, body, record))
+        self._count(rules, 0)
+
+    def _count(self, rules: Iterable[Rule], slot: int) -> None:
+        for rule in rules:
+            self._counts[rule.name][slot] += 1
+
+    def result(self, *, missing: int) -> PlanResult:
+        tasks = tuple(sorted(self._tasks, key=lambda task: task.number))
+        unrents = sum(1 for task in tasks if task.action == "unrent")
+        summary = Summary(
+            updates=len(tasks) - unrents,
+            unrents=unrents,
+            unchanged=len(self._unchanged),
+            per_rule={name: RuleCounts(*counts) for name, counts in self._counts.items()},
+            missing=missing,
+        )
+        return PlanResult(tasks, tuple(sorted(self._unchanged)), fingerprint(tasks), summary)
+
+
+def _disagreement(name_a: str, a: Intent, name_b: str, b: Intent) -> str:
+    """Why intents `a` and `b` cannot both hold for one number; "" when they can."""
+    if isinstance(a, str) or isinstance(b, str):
+        if isinstance(a, str) and isinstance(b, str):
+            return ""
+        unrenter, updater = (name_a, name_b) if isinstance(a, str) else (name_b, name_a)
+        return f"{unrenter!r} unrents it while {updater!r} updates it"
+    wanted_b = dict(b)
+    clashes = [
+        f"{field} {value!r} vs {wanted_b[field]!r}"
+        for field, value in a
+        if field in wanted_b and wanted_b[field] != value
+    ]
+    return "both set " + "; ".join(clashes) if clashes else ""
+
+
+def _merge(intents: list[Intent]) -> Intent:
+    """One intent from several that agree: all unrents stay an unrent; updates are unioned."""
+    if all(isinstance(intent, str) for intent in intents):
+        return UNRENT
+    merged: dict[str, str] = {}
+    for intent in intents:
+        merged.update(intent if isinstance(intent, tuple) else ())
+    return _ordered(merged.items())
+
+
+def before_state(record: NumberRecord) -> dict[str, Any]:
+    """`dataclasses.asdict(record)`, without its deep-copying cost (the record is flat)."""
+    return dict(zip(_RECORD_FIELDS, _RECORD_VALUES(record), strict=True))
+
+
+def canonical(task: Task) -> dict[str, Any]:
+    """The parts of a task the fingerprint covers: what is sent, and what it was planned against.
+
+    Keys are inserted already sorted, so encoding needs no `sort_keys` (the costly part at 300k).
+    """
+    return {
+        "action": task.action,
+        "before": dict(zip(_SORTED_FIELDS, _SORTED_VALUES(task.before), strict=True)),
+        "body": dict(sorted(task.body)),
+        "number": task.number,
+    }
+
+
+def fingerprint(tasks: Iterable[Task]) -> str:
+    """sha256 of the canonical JSON list of `tasks`; rule names are not part of it.
+
+    Canonical: `json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
+    over each task's number, action, body (an object) and before-state (`asdict` of the record).
+    """
+    digest = hashlib.sha256(b"[")
+    first = True
+    for chunk in _chunks(tasks, _FINGERPRINT_CHUNK):
+        text = json.dumps(
+            [canonical(task) for task in chunk],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        digest.update(("" if first else ",").encode() + text[1:-1].encode())
+        first = False
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+def _chunks(items: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    chunk: list[Task] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

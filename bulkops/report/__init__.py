@@ -1,0 +1,1 @@
+"""Rendering for people and machines: plan diffs and summaries. Nothing here prints."""

@@ -1,0 +1,135 @@
+"""A plan as a reviewer sees it: a JSON document for machines, rich renderables for the terminal.
+
+The terminal view leads with totals, so a 300k-task plan is understood from its first screen, then
+lists tasks up to `max_rows`; `--json` carries everything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Final
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
+from bulkops.planner import Change, PlanResult, Task
+from bulkops.select import Selection
+
+NOTHING: Final = "∅"
+WRITE_ONLY: Final = "(write-only)"
+ARROW: Final = " → "
+# What a reviewer needs to recognise a number that is about to be given back.
+UNRENT_STATE: Final = ("app_id", "subaccount", "alias", "renewal_date")
+
+
+def plan_to_json(result: PlanResult, selection: Selection | None = None) -> dict[str, Any]:
+    """Every task and the totals; with `selection`, also the named numbers that are not rented."""
+    summary = result.summary
+    doc: dict[str, Any] = {
+        "tasks": [_task_to_json(task) for task in result.tasks],
+        "summary": {
+            "updates": summary.updates,
+            "unrents": summary.unrents,
+            "unchanged": summary.unchanged,
+            "missing": summary.missing,
+            "per_rule": {
+                name: {"updates": c.updates, "unrents": c.unrents, "unchanged": c.unchanged}
+                for name, c in summary.per_rule.items()
+            },
+            "fingerprint": result.fingerprint,
+        },
+    }
+    if selection is not None:
+        doc["missing"] = [{"rule": rule, "number": number} for rule, number in selection.missing]
+    return doc
+
+
+def _task_to_json(task: Task) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "number": task.number,
+        "rule": task.rule,
+        "action": task.action,
+        "changes": {c.field: {"before": c.before, "after": c.after} for c in task.changes},
+    }
+    if task.action == "unrent":
+        out["before"] = {name: getattr(task.before, name) for name in UNRENT_STATE}
+    return out
+
+
+def render_plan(result: PlanResult, *, max_rows: int | None = None) -> RenderableType:
+    """Totals, per-rule counts, then one block per task (the first `max_rows` of them)."""
+    parts: list[RenderableType] = [_summary(result), _per_rule(result)]
+    shown = result.tasks if max_rows is None else result.tasks[:max_rows]
+    if shown:
+        parts.append(_task_table(shown))
+    hidden = len(result.tasks) - len(shown)
+    if hidden:
+        parts.append(Text(f"… {hidden:,} more (use --json for all)", style="bold"))
+    return Group(*parts)
+
+
+def _summary(result: PlanResult) -> Text:
+    s = result.summary
+    text = Text()
+    text.append(f"{s.updates:,} to update", style="bold green" if s.updates else "")
+    text.append(", ")
+    text.append(f"{s.unrents:,} to unrent", style="bold red" if s.unrents else "")
+    text.append(f", {s.unchanged:,} already as planned")
+    if s.missing:
+        text.append(f", {s.missing:,} named but not rented", style="yellow")
+    by_field = Counter(change.field for task in result.tasks for change in task.changes)
+    if by_field:
+        fields = ", ".join(f"{field} {count:,}" for field, count in by_field.most_common())
+        text.append(f"\nfields changing: {fields}")
+    text.append(f"\nfingerprint {result.fingerprint[:16]}", style="dim")
+    return text
+
+
+def _per_rule(result: PlanResult) -> Table:
+    table = Table(title="per rule", title_justify="left", box=None, pad_edge=False)
+    table.add_column("rule")
+    for heading in ("update", "unrent", "unchanged"):
+        table.add_column(heading, justify="right")
+    for name, counts in result.summary.per_rule.items():
+        unrents = Text(f"{counts.unrents:,}", style="red" if counts.unrents else "")
+        table.add_row(Text(name), f"{counts.updates:,}", unrents, f"{counts.unchanged:,}")
+    return table
+
+
+def _task_table(tasks: tuple[Task, ...]) -> Table:
+    table = Table(show_lines=False, pad_edge=False)
+    table.add_column("number", no_wrap=True)
+    table.add_column("rule")
+    table.add_column("field", no_wrap=True)
+    table.add_column("before → after")
+    for task in tasks:
+        number, rule = Text(task.number), Text(task.rule, style="cyan")
+        if task.action == "unrent":
+            table.add_row(
+                number, rule, Text("UNRENT", style="bold red"), _unrent_state(task.before)
+            )
+            continue
+        for index, change in enumerate(task.changes):
+            first = index == 0
+            table.add_row(
+                number if first else "", rule if first else "", change.field, _change(change)
+            )
+    return table
+
+
+def _change(change: Change) -> Text:
+    before = WRITE_ONLY if change.field in WRITE_ONLY_FIELDS else _value(change.before)
+    text = Text(before, style="dim" if change.before is None else "")
+    text.append(ARROW)
+    text.append(_value(change.after), style="green")
+    return text
+
+
+def _unrent_state(record: NumberRecord) -> Text:
+    return Text(", ".join(f"{name} {_value(getattr(record, name))}" for name in UNRENT_STATE))
+
+
+def _value(value: str | None) -> str:
+    return NOTHING if value is None else value

@@ -1,0 +1,284 @@
+"""Saved plans: `plan --out FILE` writes the exact tasks; `apply FILE` runs those and nothing else.
+
+The file is JSON with a `format`/`version` header, one task per line (reviewable, diffable), and the
+plan's fingerprint. `load` recomputes the fingerprint from the tasks and refuses a file whose tasks
+were edited by hand; `drift` tells apply which numbers changed on Plivo since the plan was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from bulkops.numbers import (
+    UPDATE_FIELDS,
+    WRITE_ONLY_FIELDS,
+    InvalidNumberError,
+    NumberRecord,
+    check_number,
+)
+from bulkops.plan.model import Limits, Plan
+from bulkops.planner import (
+    Change,
+    PlanResult,
+    Task,
+    before_state,
+    changes_for,
+    fingerprint,
+)
+
+FORMAT: Final = "bulkops-saved-plan"
+VERSION: Final = 1
+_SNIFF_BYTES: Final = 64 * 1024
+_SNIFF: Final = re.compile(rb'"format"\s*:\s*"' + FORMAT.encode() + rb'"')
+_FIELD_ORDER: Final = {name: index for index, name in enumerate(UPDATE_FIELDS)}
+_ANNOTATION_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
+    "str": (str,),
+    "bool": (bool,),
+    "str | None": (str, type(None)),
+}
+# The JSON types each before-state field may take, read off NumberRecord's own annotations.
+_RECORD_TYPES: Final = {
+    f.name: _ANNOTATION_TYPES[str(f.type)] for f in dataclasses.fields(NumberRecord)
+}
+# The fields whose change on Plivo makes a saved task stale: what the task writes or reads.
+DRIFT_FIELDS: Final = ("number_type", *(f for f in UPDATE_FIELDS if f not in WRITE_ONLY_FIELDS))
+
+
+class SavedPlanError(Exception):
+    """A saved plan that cannot be used; `str()` says which file and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPlan:
+    fingerprint: str
+    plan_name: str | None
+    source: str | None  # the YAML plan it was made from, as a path
+    created_at: datetime
+    limits: Limits
+    tasks: tuple[Task, ...]
+
+
+def save(path: Path, result: PlanResult, plan: Plan, created_at: datetime) -> None:
+    """Write `result`'s tasks to `path` atomically: readers see the old file or the new one."""
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "fingerprint": result.fingerprint,
+        "plan_name": plan.name,
+        "source": None if plan.source is None else str(plan.source),
+        "created_at": created_at.isoformat(),
+        "limits": _limits_to_json(plan.limits),
+    }
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps(header, ensure_ascii=False, indent=1)[:-2])
+            out.write(',\n "tasks": [')
+            for index, task in enumerate(result.tasks):
+                out.write(",\n  " if index else "\n  ")
+                out.write(json.dumps(_task_to_json(task), ensure_ascii=False))
+            out.write("\n ]\n}\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _limits_to_json(limits: Limits) -> dict[str, Any]:
+    return {
+        "rate": limits.rate,
+        "concurrency": limits.concurrency,
+        "max_changes": limits.max_changes,
+        "max_failures": limits.max_failures,
+    }
+
+
+def _task_to_json(task: Task) -> dict[str, Any]:
+    return {
+        "number": task.number,
+        "rule": task.rule,
+        "action": task.action,
+        "changes": [{"field": c.field, "before": c.before, "after": c.after} for c in task.changes],
+        "body": dict(task.body),
+        "before": before_state(task.before),
+    }
+
+
+def is_saved_plan(path: Path) -> bool:
+    """True if `path` looks like a saved plan (a cheap sniff; `load` does the real checks)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and _SNIFF.search(head) is not None
+
+
+def load(path: Path) -> SavedPlan:
+    """Read and verify a saved plan; any problem raises SavedPlanError naming the file."""
+    doc = _read_json(path)
+    try:
+        return _parse(doc)
+    except _Invalid as problem:
+        raise SavedPlanError(f"{path}: not a usable saved plan: {problem}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SavedPlanError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SavedPlanError(f"{path}: cannot read it: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise SavedPlanError(f"{path}: not a saved plan (invalid JSON at {where})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise SavedPlanError(f'{path}: not a saved plan (no "format": "{FORMAT}" header)')
+    if doc.get("version") != VERSION:
+        raise SavedPlanError(
+            f"{path}: saved plan version {doc.get('version')!r} is not supported "
+            f"(this bulkops reads version {VERSION}); run `bulkops plan --out` again"
+        )
+    return doc
+
+
+class _Invalid(Exception):
+    """One problem found in a saved plan's content."""
+
+
+def _parse(doc: Mapping[str, Any]) -> SavedPlan:
+    raw_tasks = _expect(doc, "tasks", list)
+    tasks = tuple(_parse_task(index, raw) for index, raw in enumerate(raw_tasks))
+    numbers = [task.number for task in tasks]
+    if len(set(numbers)) != len(numbers):
+        raise _Invalid("a number appears in more than one task")
+    stored = _expect(doc, "fingerprint", str)
+    if fingerprint(tasks) != stored:
+        raise _Invalid(
+            "its tasks do not match its fingerprint (was it edited?); "
+            "run `bulkops plan --out` again instead of editing the file"
+        )
+    for index, task in enumerate(tasks):
+        # The fingerprint covers what is sent; the changes shown to a reviewer must match it too.
+        if task.changes != changes_for(task.body, task.before):
+            where = f"task {index + 1} ({task.number})"
+            raise _Invalid(f"{where}: its changes do not match its body (was it edited?)")
+    return SavedPlan(
+        fingerprint=stored,
+        plan_name=_optional(doc, "plan_name", str),
+        source=_optional(doc, "source", str),
+        created_at=_parse_created_at(doc),
+        limits=_parse_limits(_expect(doc, "limits", dict)),
+        tasks=tasks,
+    )
+
+
+def _expect(doc: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = doc.get(key)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Invalid(f"{key!r} must be a {kind.__name__}, got {value!r:.60}")
+    return value
+
+
+def _optional(doc: Mapping[str, Any], key: str, kind: type) -> Any:
+    return None if doc.get(key) is None else _expect(doc, key, kind)
+
+
+def _parse_created_at(doc: Mapping[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(_expect(doc, "created_at", str))
+    except ValueError:
+        raise _Invalid("'created_at' is not an ISO date-time") from None
+
+
+def _parse_limits(raw: Mapping[str, Any]) -> Limits:
+    rate = raw.get("rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)):
+        raise _Invalid(f"limits 'rate' must be a number, got {rate!r:.60}")
+    return Limits(
+        rate=None if rate is None else float(rate),
+        concurrency=_optional(raw, "concurrency", int),
+        max_changes=_optional(raw, "max_changes", int),
+        max_failures=_optional(raw, "max_failures", str),
+    )
+
+
+def _parse_task(index: int, raw: object) -> Task:
+    where = f"task {index + 1}"
+    if not isinstance(raw, dict):
+        raise _Invalid(f"{where} is not an object")
+    try:
+        number = check_number(raw.get("number"))
+    except InvalidNumberError as exc:
+        raise _Invalid(f"{where}: {exc}") from None
+    where = f"task {index + 1} ({number})"
+    action = raw.get("action")
+    if action not in ("update", "unrent"):
+        raise _Invalid(f"{where}: action must be 'update' or 'unrent', got {action!r:.60}")
+    rule = raw.get("rule")
+    if not isinstance(rule, str):
+        raise _Invalid(f"{where}: 'rule' must be text")
+    body = _parse_body(where, raw.get("body"))
+    if (action == "unrent") != (not body):
+        raise _Invalid(f"{where}: an update needs a body and an unrent must have none")
+    before = _parse_record(where, raw.get("before"))
+    if before.number != number:
+        raise _Invalid(f"{where}: its before-state is for {before.number}")
+    return Task(number, rule, action, _parse_changes(where, raw.get("changes")), body, before)
+
+
+def _parse_body(where: str, raw: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        raise _Invalid(f"{where}: 'body' must be an object")
+    for field, value in raw.items():
+        if field not in _FIELD_ORDER:
+            raise _Invalid(f"{where}: {field!r} is not a Plivo update field")
+        if not isinstance(value, str):
+            raise _Invalid(f"{where}: body field {field!r} must be text")
+    return tuple(sorted(raw.items(), key=lambda pair: _FIELD_ORDER[pair[0]]))
+
+
+def _parse_record(where: str, raw: object) -> NumberRecord:
+    if not isinstance(raw, dict) or set(raw) != set(_RECORD_TYPES):
+        raise _Invalid(f"{where}: 'before' must hold exactly the number's recorded fields")
+    for name, kinds in _RECORD_TYPES.items():
+        if not isinstance(raw[name], kinds):
+            raise _Invalid(f"{where}: before-state field {name!r} has the wrong type")
+    return NumberRecord(**raw)
+
+
+def _parse_changes(where: str, raw: object) -> tuple[Change, ...]:
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        raise _Invalid(f"{where}: 'changes' must be a list of objects")
+    try:
+        return tuple(Change(c["field"], c["before"], c["after"]) for c in raw)
+    except KeyError as exc:
+        raise _Invalid(f"{where}: a change lacks {exc}") from None
+
+
+def drift(task: Task, live: NumberRecord) -> tuple[str, ...]:
+    """The fields whose live value differs from the task's saved before-state (empty: not stale)."""
+    saved = task.before
+    return tuple(field for field in DRIFT_FIELDS if _current(saved, field) != _current(live, field))
+
+
+def _current(record: NumberRecord, field: str) -> str | None:
+    return record.number_type if field == "number_type" else record.observed(field)

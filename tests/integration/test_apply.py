@@ -1,0 +1,244 @@
+"""`bulkops apply` against the emulator: the account ends exactly as planned, safely."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulkops.cli import main
+from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator
+from tests.emulated import emulator_thread, point_cli_at
+
+PLANS = Path(__file__).resolve().parents[2] / "plans"
+IVR, SUPPORT_QUEUE = "29986316244302815", "16632559604105954"
+SUPPORT, MARKETING, SALES = "SASUPP5H8J2L6P0R4T7W", "SAMKTG7Q2X9D4K1B8N3V", "SASALE0N4W7E1U3I6O9A"
+
+Obj = dict[str, Any]
+
+
+def _app_id(obj: Obj) -> str | None:
+    uri = obj.get("application")
+    return uri.rstrip("/").rsplit("/", 1)[-1] if uri else None
+
+
+def reassign(obj: Obj) -> Obj | None:
+    if (
+        obj["number_type"] == "local"
+        and obj["voice_enabled"]
+        and obj["sub_account"] == SUPPORT
+        and _app_id(obj) == SUPPORT_QUEUE
+    ):
+        return {
+            **obj,
+            "application": obj["application"].replace(SUPPORT_QUEUE, IVR),
+            "alias": f"IVR {obj['number']}",
+        }
+    return obj
+
+
+def migrate(obj: Obj) -> Obj | None:
+    if (
+        obj["sub_account"] == MARKETING
+        and obj["sms_enabled"]
+        and obj["number"].startswith(("1415", "1212"))
+        and obj["number"] != "14155550100"
+    ):
+        return {**obj, "sub_account": SALES, "sub_account_name": "Sales"}
+    return obj
+
+
+def cleanup(obj: Obj) -> Obj | None:
+    today = date.today()
+    renews = date.fromisoformat(obj["renewal_date"])
+    if obj["application"] is None and today <= renews <= today + timedelta(days=7):
+        return None
+    return obj
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator, *args: str) -> int:
+    point_cli_at(monkeypatch, running)
+    return main(list(args))
+
+
+def assert_final_state(
+    running: RunningEmulator, before: dict[str, Obj], expect: Callable[[Obj], Obj | None]
+) -> set[str]:
+    """The account is exactly the expected state; return the numbers that had to change."""
+    wanted = {n: expect(copy.deepcopy(o)) for n, o in before.items()}
+    changed = {n for n, o in wanted.items() if o != before[n]}
+    assert changed, "the plan selects nothing in this inventory: the test would prove nothing"
+    after = running.emulator.numbers
+    assert set(after) == {n for n, o in wanted.items() if o is not None}
+    for number, obj in after.items():
+        assert obj == wanted[number], number
+    successful = Counter(m.number for m in running.emulator.mutations)
+    assert set(successful) == changed, "mutations reached exactly the changed numbers"
+    assert max(successful.values()) == 1, "no number was changed twice"
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("plan", "expect"),
+    [
+        ("reassign-to-ivr.yaml", reassign),
+        ("migrate-subaccount.yaml", migrate),
+        ("cleanup-unused.yaml", cleanup),
+    ],
+)
+def test_each_example_plan_reaches_exactly_the_desired_state(
+    plan: str,
+    expect: Callable[[Obj], Obj | None],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Applying an example plan changes exactly the selected numbers, each once, and no other."""
+    config = EmulatorConfig(numbers=600, seed=3, rate_limit=None)
+    with emulator_thread(config) as running:
+        before = copy.deepcopy(running.emulator.numbers)
+        code = run_cli(
+            monkeypatch,
+            running,
+            "apply",
+            str(PLANS / plan),
+            "--yes",
+            "--json",
+            "--rate",
+            "500",
+            "--max-changes",
+            "1000",
+            "--state-dir",
+            str(tmp_path),
+        )
+        summary = json.loads(capsys.readouterr().out)
+        assert code == 0
+        changed = assert_final_state(running, before, expect)
+    counts = summary["counts"]
+    assert summary["status"] == "finished"
+    assert counts["succeeded"] == len(changed)
+    assert (
+        sum(counts[k] for k in ("succeeded", "failed", "unchanged", "stale", "skipped"))
+        == counts["planned"]
+    )
+
+
+def test_run_converges_through_fifteen_percent_faults(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With 15 % of requests failing (5xx, dropped before and after applying), apply exits 0."""
+    faults = Faults(error_rate=0.07, drop_rate=0.04, drop_after_rate=0.04)
+    config = EmulatorConfig(numbers=600, seed=5, rate_limit=None, faults=faults)
+    with emulator_thread(config) as running:
+        before = copy.deepcopy(running.emulator.numbers)
+        code = run_cli(
+            monkeypatch,
+            running,
+            "apply",
+            str(PLANS / "reassign-to-ivr.yaml"),
+            "--yes",
+            "--json",
+            "--rate",
+            "500",
+            "--state-dir",
+            str(tmp_path),
+        )
+        summary = json.loads(capsys.readouterr().out)
+        assert code == 0, summary
+        wanted = {n: reassign(copy.deepcopy(o)) for n, o in before.items()}
+        assert running.emulator.numbers == wanted
+        faulted = sum(1 for s in running.emulator.served if s.status in (0, 500, 503))
+    assert faulted > 0, "faults were injected"
+    assert summary["retries"] > 0
+
+
+@pytest.mark.slow
+def test_apply_sits_just_under_the_account_limit(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At --rate R against a limit of R/s, under 2 % of requests see 429 and ≥ 90 % of R is used."""
+    rate = 80
+    config = EmulatorConfig(numbers=400, seed=2, rate_limit=RateLimit(requests=rate, period=1.0))
+    plan = tmp_path / "alias-all.yaml"
+    plan.write_text(
+        "version: 1\nrules:\n  - name: all\n    select: {}\n    update: {alias: 'bulk {number}'}\n"
+    )
+    with emulator_thread(config) as running:
+        code = run_cli(
+            monkeypatch,
+            running,
+            "apply",
+            str(plan),
+            "--yes",
+            "--json",
+            "--rate",
+            str(rate),
+            "--state-dir",
+            str(tmp_path / "state"),
+        )
+        capsys.readouterr()
+        served = list(running.emulator.served)
+    assert code == 0
+    posts = [s for s in served if s.method == "POST"]
+    throttled = sum(1 for s in served if s.status == 429)
+    assert throttled < 0.02 * len(served), f"{throttled} of {len(served)} requests got 429"
+    span = posts[-1].at - posts[0].at
+    achieved = (len(posts) - 1) / span
+    assert achieved >= 0.9 * rate, f"achieved {achieved:.1f} req/s against a limit of {rate}"
+
+
+def test_no_terminal_and_no_yes_refuses_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without a terminal to confirm on, apply needs --yes: exit 3 and no mutating request."""
+    with emulator_thread(EmulatorConfig(numbers=300, rate_limit=None)) as running:
+        monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115
+        code = run_cli(
+            monkeypatch,
+            running,
+            "apply",
+            str(PLANS / "cleanup-unused.yaml"),
+            "--state-dir",
+            str(tmp_path),
+        )
+        methods = {s.method for s in running.emulator.served}
+    assert code == 3
+    assert methods <= {"GET"}
+    assert "--yes" in capsys.readouterr().err
+
+
+def test_more_changes_than_allowed_refuses_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Over --max-changes, apply refuses with exit 3 even with --yes, and changes nothing."""
+    with emulator_thread(EmulatorConfig(numbers=300, rate_limit=None)) as running:
+        code = run_cli(
+            monkeypatch,
+            running,
+            "apply",
+            str(PLANS / "cleanup-unused.yaml"),
+            "--yes",
+            "--max-changes",
+            "1",
+            "--state-dir",
+            str(tmp_path),
+        )
+        methods = {s.method for s in running.emulator.served}
+        assert not running.emulator.mutations
+    assert code == 3
+    assert methods <= {"GET"}
+    assert "more than the limit of 1" in capsys.readouterr().err

@@ -1,0 +1,96 @@
+"""The worker pool and the throttle keep their promises: bounded concurrency, bounded rate."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from bulkops.execute.pool import run_pool
+from bulkops.execute.throttle import Throttle
+
+
+async def test_pool_never_exceeds_its_concurrency_and_runs_every_job() -> None:
+    """With 4 workers, at most 4 jobs are in flight, and all 50 jobs run once."""
+    running = 0
+    peak = 0
+    seen: list[int] = []
+
+    async def handle(job: int) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await anyio.sleep(0.001)
+        seen.append(job)
+        running -= 1
+
+    await run_pool(iter(range(50)), handle, concurrency=4, stopping=lambda: False)
+    assert peak == 4
+    assert sorted(seen) == list(range(50))
+
+
+async def test_stop_lets_in_flight_jobs_finish_and_starts_no_new_one() -> None:
+    """After a stop request, jobs already started complete; no further job is taken."""
+    started: list[int] = []
+    finished: list[int] = []
+    stop = False
+
+    async def handle(job: int) -> None:
+        nonlocal stop
+        started.append(job)
+        if job == 5:
+            stop = True
+        await anyio.sleep(0.01)
+        finished.append(job)
+
+    await run_pool(iter(range(100)), handle, concurrency=3, stopping=lambda: stop)
+    assert sorted(started) == sorted(finished)
+    assert len(started) < 10
+
+
+def test_pool_refuses_zero_concurrency() -> None:
+    """A pool of no workers is a usage error, not a silent no-op."""
+    with pytest.raises(ValueError, match="concurrency"):
+        anyio.run(
+            lambda: run_pool(
+                iter([1]), lambda j: anyio.sleep(0), concurrency=0, stopping=lambda: False
+            )
+        )
+
+
+@pytest.mark.parametrize("rate", [0, -1, float("nan"), float("inf")])
+def test_throttle_refuses_nonsense_rates(rate: float) -> None:
+    """A rate must be a positive finite number of requests per second."""
+    with pytest.raises(ValueError, match="rate"):
+        Throttle(rate=rate)
+
+
+async def test_throttle_never_lets_more_than_rate_plus_burst_through_in_any_second() -> None:
+    """Spy on 120 acquisitions at 200/s: no one-second window holds more than 200 + burst."""
+    throttle = Throttle(rate=200, burst=3)
+    stamps: list[float] = []
+    for _ in range(120):
+        await throttle.wait()
+        stamps.append(anyio.current_time())
+    # An upper bound only: a slow machine can send fewer, never more.
+    window = 0.25
+    for i, start in enumerate(stamps):
+        in_window = sum(1 for t in stamps[i:] if t - start < window)
+        assert in_window <= 200 * window + 3
+
+
+async def test_pause_holds_every_waiter_until_it_ends() -> None:
+    """After pause(), no caller gets through before the pause has ended."""
+    throttle = Throttle(rate=None)
+    throttle.pause(0.05)
+    paused_at = anyio.current_time()
+    through: list[float] = []
+
+    async def waiter() -> None:
+        await throttle.wait()
+        through.append(anyio.current_time())
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(waiter)
+    assert len(through) == 5
+    assert min(through) >= paused_at + 0.05

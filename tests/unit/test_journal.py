@@ -1,0 +1,107 @@
+"""The checkpoint journal keeps every run's tasks and states across processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from bulkops.execute.recorder import Recorder
+from bulkops.journal import Journal, JournalError, Mark, RunLockedError, TaskRow, summarize
+
+
+def _tasks(n: int) -> list[TaskRow]:
+    return [
+        TaskRow(
+            seq=i,
+            number=f"1415555{i:04d}",
+            rule="r",
+            action="update",
+            body={"alias": "x"},
+            changes=[{"field": "alias", "before": None, "after": "x"}],
+            before={"number": f"1415555{i:04d}"},
+        )
+        for i in range(n)
+    ]
+
+
+def _new_run(journal: Journal, n: int = 5) -> str:
+    return journal.create_run(
+        plan_name="p", source="p.yaml", fingerprint="f" * 64, settings={"rate": 10}, tasks=_tasks(n)
+    )
+
+
+def test_a_run_survives_reopening_the_journal(tmp_path: Path) -> None:
+    """States written by one process are read back by the next."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal)
+    journal.record(run_id, [Mark(0, "succeeded", 1), Mark(1, "failed", 3, "not found")])
+    journal.close()
+
+    again = Journal(tmp_path)
+    assert again.latest_unfinished() is not None
+    assert again.counts(run_id)["succeeded"] == 1
+    failed = list(again.tasks(run_id, ("failed",)))
+    assert [(t.number, t.attempts, t.error) for t in failed] == [("14155550001", 3, "not found")]
+    assert again.run(run_id) is not None
+
+
+def test_summary_always_adds_up_to_planned(tmp_path: Path) -> None:
+    """Unfinished tasks count as skipped, so the outcome counts sum to the plan size."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 6)
+    journal.record(run_id, [Mark(0, "succeeded"), Mark(1, "inflight"), Mark(2, "stale")])
+    summary = summarize(journal.counts(run_id))
+    assert summary["planned"] == 6
+    outcomes = ("succeeded", "failed", "unchanged", "stale", "skipped")
+    assert sum(summary[k] for k in outcomes) == 6
+    assert summary["skipped"] == 4
+
+
+def test_a_run_cannot_be_locked_twice(tmp_path: Path) -> None:
+    """A second holder of the same run's lock is refused with a clear message."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal)
+    second = Journal(tmp_path)
+    with (
+        journal.lock(run_id),
+        pytest.raises(RunLockedError, match="another bulkops process"),
+        second.lock(run_id),
+    ):
+        pass
+    with journal.lock(run_id):  # released again
+        pass
+
+
+def test_unusable_state_dir_is_a_clear_error(tmp_path: Path) -> None:
+    """A state directory that is a file gives a JournalError, not a traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(JournalError, match="cannot open the journal"):
+        Journal(blocker)
+
+
+async def test_concurrent_starts_share_one_commit(tmp_path: Path) -> None:
+    """Workers that start at the same moment are made durable by a single commit."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 8)
+    recorder = Recorder(lambda marks: journal.record(run_id, marks))
+    async with anyio.create_task_group() as group:
+        for seq in range(8):
+            group.start_soon(recorder.started, seq)
+    assert recorder.commits == 1
+    assert journal.counts(run_id)["inflight"] == 8
+
+
+async def test_a_started_task_is_durable_before_started_returns(tmp_path: Path) -> None:
+    """Once started() returns, another connection already sees the task in flight."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 2)
+    recorder = Recorder(lambda marks: journal.record(run_id, marks))
+    await recorder.started(1)
+    assert Journal(tmp_path).counts(run_id)["inflight"] == 1
+    recorder.finished(Mark(1, "succeeded", 1))
+    assert Journal(tmp_path).counts(run_id)["succeeded"] == 0  # batched, not yet written
+    recorder.flush()
+    assert Journal(tmp_path).counts(run_id)["succeeded"] == 1
