@@ -196,6 +196,25 @@ class Journal:
         for row in cursor:
             yield _task_row(row)
 
+    def iter_tasks(self, run_id: str, states: Sequence[str], batch: int = 500) -> Iterator[TaskRow]:
+        """Like `tasks`, but in batches of fresh queries, so the run may write while it reads.
+
+        Keyset paging (seq > last seen) keeps memory flat for any run size and never holds a
+        cursor open across writes to the same table.
+        """
+        marks = ", ".join("?" * len(states))
+        query = (
+            f"SELECT * FROM tasks WHERE run_id = ? AND seq > ? AND state IN ({marks}) "
+            "ORDER BY seq LIMIT ?"
+        )
+        last = -1
+        while True:
+            rows = self._db.execute(query, (run_id, last, *states, batch)).fetchall()
+            yield from (_task_row(row) for row in rows)
+            if len(rows) < batch:
+                return
+            last = rows[-1][1]
+
     def counts(self, run_id: str) -> dict[str, int]:
         counts = dict.fromkeys(TASK_STATES, 0)
         rows = self._db.execute(

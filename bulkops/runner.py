@@ -137,9 +137,7 @@ class Runner:
         return status
 
     def _unfinished(self) -> Iterator[TaskRow]:
-        # Materialise the seq list first: the journal is written while tasks run.
-        rows = list(self.journal.tasks(self.run_id, ("pending", "inflight")))
-        return iter(rows)
+        return self.journal.iter_tasks(self.run_id, ("pending", "inflight"))
 
     async def _perform(self, row: TaskRow, allowed_failures: int | None) -> None:
         await self.recorder.started(row.seq)

@@ -52,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--json", action="store_true", help="print a final JSON summary")
     common.add_connection_options(parser, executes=True)
     common.add_state_dir(parser)
+    # Benchmark-only: skip journal commits to measure what checkpointing costs. Never for real use.
+    parser.add_argument("--bench-no-commit", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(run=run)
 
 
@@ -105,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
                     concurrency=target.concurrency,
                     max_failures=max_failures,
                     policy=connection.policy,
+                    durable=not args.bench_no_commit,
                 )
                 live = not args.json and err.is_terminal
                 report = await run_ui.watch(runner, journal, live=live)

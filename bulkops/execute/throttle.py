@@ -3,12 +3,17 @@
 Plivo counts requests in a window (300 per 5 s). A leaky bucket with a large capacity would let
 a burst of `capacity` requests through on top of the steady rate, which trips a sliding window,
 so the bucket here is small: the steady rate does the work and the burst absorbs jitter.
-After a 429 every caller pauses together until the pause ends.
+
+After a 429 every caller pauses together. When 429s keep coming, the rate also backs off
+(multiplicatively), then creeps back up to the configured rate (additively): the budget is per
+account, so other scripts on the same account may be spending part of it, and a fixed rate would
+keep tripping the limit. An isolated 429 (a burst at the edge of the window) only pauses.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import anyio
 from aiolimiter import AsyncLimiter
@@ -17,38 +22,76 @@ from aiolimiter import AsyncLimiter
 PLIVO_LIMIT_PER_SECOND = 60.0
 DEFAULT_RATE = 59.0
 DEFAULT_BURST = 3
+BACKOFF_FACTOR = 0.75  # rate after a 429, relative to the rate that met it
+RECOVERY_STEP = 0.05  # of the configured rate, regained every RECOVERY_INTERVAL without a 429
+RECOVERY_INTERVAL = 1.0
+MIN_RATE = 0.5
+STRIKE_WINDOW = 5.0  # a 429 this soon after the previous one means the rate itself is too high
 
 
 class Throttle:
     """A shared rate limiter plus a shared pause that a 429 answer starts."""
 
-    def __init__(self, rate: float | None = DEFAULT_RATE, burst: int = DEFAULT_BURST) -> None:
+    def __init__(
+        self,
+        rate: float | None = DEFAULT_RATE,
+        burst: int = DEFAULT_BURST,
+        clock: Callable[[], float] = anyio.current_time,
+    ) -> None:
         if rate is not None and (not math.isfinite(rate) or rate <= 0):
             raise ValueError(f"rate must be a positive number of requests per second, got {rate}")
         if burst < 1:
             raise ValueError(f"burst must be at least 1, got {burst}")
-        self.rate = rate
-        # aiolimiter's AsyncLimiter(n, period) is a bucket of n that drains n per period.
-        self._limiter = None if rate is None else AsyncLimiter(burst, burst / rate)
+        self.rate = rate  # the configured ceiling
+        self.current_rate = rate
+        self._burst = burst
+        self._clock = clock
+        self._limiter = self._bucket(rate)
         self._resume_at = 0.0
+        self._changed_at = 0.0
+        self._last_throttled_at = -math.inf
         self.pauses = 0
+
+    def _bucket(self, rate: float | None) -> AsyncLimiter | None:
+        # aiolimiter's AsyncLimiter(n, period) is a bucket of n that drains n per period.
+        return None if rate is None else AsyncLimiter(self._burst, self._burst / rate)
 
     async def wait(self) -> None:
         """Return when the caller may send one request."""
         await self._sleep_through_pause()
+        self._recover()
         if self._limiter is not None:
             await self._limiter.acquire()
         # A 429 may have started a pause while we queued for the bucket.
         await self._sleep_through_pause()
 
     def pause(self, seconds: float) -> None:
-        """Hold every caller for `seconds` from now (a longer pause already running wins)."""
-        resume_at = anyio.current_time() + max(0.0, seconds)
+        """Hold every caller for `seconds` from now and slow down (a 429 was met)."""
+        now = self._clock()
+        if now >= self._resume_at:  # answers to requests sent before the pause don't compound
+            if now - self._last_throttled_at < STRIKE_WINDOW:
+                self._set_rate(max(MIN_RATE, (self.current_rate or 0) * BACKOFF_FACTOR), now)
+            self._last_throttled_at = now
+        resume_at = now + max(0.0, seconds)
         if resume_at > self._resume_at:
             self._resume_at = resume_at
             self.pauses += 1
 
+    def _recover(self) -> None:
+        if self.rate is None or self.current_rate is None or self.current_rate >= self.rate:
+            return
+        now = self._clock()
+        if now - self._changed_at >= RECOVERY_INTERVAL:
+            self._set_rate(min(self.rate, self.current_rate + self.rate * RECOVERY_STEP), now)
+
+    def _set_rate(self, rate: float, now: float) -> None:
+        if self.rate is None:
+            return
+        self.current_rate = rate
+        self._limiter = self._bucket(rate)
+        self._changed_at = now
+
     async def _sleep_through_pause(self) -> None:
         # A loop, not an Event: another 429 may push the end of the pause further out.
-        while (delay := self._resume_at - anyio.current_time()) > 0:  # noqa: ASYNC110
+        while (delay := self._resume_at - self._clock()) > 0:  # noqa: ASYNC110
             await anyio.sleep(delay)

@@ -94,3 +94,34 @@ async def test_pause_holds_every_waiter_until_it_ends() -> None:
             group.start_soon(waiter)
     assert len(through) == 5
     assert min(through) >= paused_at + 0.05
+
+
+async def test_a_429_slows_the_rate_down_and_it_recovers_later() -> None:
+    """After a 429 the throttle sends slower, then climbs back to the configured rate."""
+    now = [1000.0]
+    throttle = Throttle(rate=100, clock=lambda: now[0])
+    throttle.pause(0.0)
+    assert throttle.current_rate == 100, "an isolated 429 only pauses"
+    now[0] += 1.0
+    throttle.pause(0.0)
+    assert throttle.current_rate == 75
+    now[0] += 1.0
+    throttle.pause(0.0)
+    assert throttle.current_rate is not None
+    assert throttle.current_rate < 75
+    for _ in range(40):  # forty quiet seconds
+        now[0] += 1.0
+        await throttle.wait()
+    assert throttle.current_rate == 100
+
+
+async def test_answers_to_requests_sent_before_a_pause_do_not_compound() -> None:
+    """Several 429s arriving during one pause slow the rate down once, not once each."""
+    now = [1000.0]
+    throttle = Throttle(rate=100, clock=lambda: now[0])
+    throttle.pause(2.0)
+    now[0] += 3.0
+    throttle.pause(2.0)
+    throttle.pause(2.0)
+    throttle.pause(2.0)
+    assert throttle.current_rate == 75

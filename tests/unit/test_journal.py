@@ -105,3 +105,15 @@ async def test_a_started_task_is_durable_before_started_returns(tmp_path: Path) 
     assert Journal(tmp_path).counts(run_id)["succeeded"] == 0  # batched, not yet written
     recorder.flush()
     assert Journal(tmp_path).counts(run_id)["succeeded"] == 1
+
+
+def test_iterating_unfinished_tasks_while_recording_sees_each_once(tmp_path: Path) -> None:
+    """Tasks read in batches while earlier ones are being marked done are each seen exactly once."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 23)
+    seen: list[int] = []
+    for row in journal.iter_tasks(run_id, ("pending", "inflight"), batch=5):
+        seen.append(row.seq)
+        journal.record(run_id, [Mark(row.seq, "succeeded", 1)])
+    assert seen == list(range(23))
+    assert journal.counts(run_id)["succeeded"] == 23
