@@ -12,22 +12,20 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from bulkops.numbers import (
     UPDATE_FIELDS,
-    WRITE_ONLY_FIELDS,
     InvalidNumberError,
     NumberRecord,
     check_number,
 )
 from bulkops.plan.model import Limits, Plan
 from bulkops.planner import (
-    Change,
     PlanResult,
     Task,
     before_state,
@@ -49,8 +47,14 @@ _ANNOTATION_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
 _RECORD_TYPES: Final = {
     f.name: _ANNOTATION_TYPES[str(f.type)] for f in dataclasses.fields(NumberRecord)
 }
-# The fields whose change on Plivo makes a saved task stale: what the task writes or reads.
-DRIFT_FIELDS: Final = ("number_type", *(f for f in UPDATE_FIELDS if f not in WRITE_ONLY_FIELDS))
+_REQUIRED_RECORD_FIELDS: Final = frozenset({"number", "number_type"})
+# `save` writes the task list between these two lines, one task per line in between.
+_TASKS_LINE: Final = ' "tasks": [\n'
+_TASKS_END: Final = " ]\n"
+# Any change on Plivo since review makes a saved task stale: what it writes, and what the
+# plan's selectors read (renewal date, services, 10DLC status, …) alike.
+# Region is a label for people, not state.
+DRIFT_FIELDS: Final = tuple(f.name for f in dataclasses.fields(NumberRecord) if f.name != "region")
 
 
 class SavedPlanError(Exception):
@@ -115,7 +119,12 @@ def _task_to_json(task: Task) -> dict[str, Any]:
         "action": task.action,
         "changes": [{"field": c.field, "before": c.before, "after": c.after} for c in task.changes],
         "body": dict(task.body),
-        "before": before_state(task.before),
+        # Only what differs from an empty record: it halves a 300k-task file.
+        "before": {
+            name: value
+            for name, value in before_state(task.before).items()
+            if name in _REQUIRED_RECORD_FIELDS or (value is not None and value is not False)
+        },
     }
 
 
@@ -131,63 +140,117 @@ def is_saved_plan(path: Path) -> bool:
 
 def load(path: Path) -> SavedPlan:
     """Read and verify a saved plan; any problem raises SavedPlanError naming the file."""
-    doc = _read_json(path)
     try:
-        return _parse(doc)
+        try:
+            return _parse(*_stream(path))
+        except _NotStreamable:
+            # Not laid out as `save` writes it (reformatted by hand, say): parse it whole.
+            doc = _read_whole(path)
+            return _parse(doc, iter(_expect(doc, "tasks", list)))
+    except _Foreign as problem:
+        raise SavedPlanError(f"{path}: not a saved plan ({problem})") from None
     except _Invalid as problem:
-        raise SavedPlanError(f"{path}: not a usable saved plan: {problem}") from None
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
+        raise SavedPlanError(f"{path}: unusable saved plan: {problem}") from None
     except FileNotFoundError:
         raise SavedPlanError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SavedPlanError(f"{path}: cannot read it: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise SavedPlanError(f"{path}: not a saved plan (invalid JSON at {where})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise SavedPlanError(f'{path}: not a saved plan (no "format": "{FORMAT}" header)')
-    if doc.get("version") != VERSION:
-        raise SavedPlanError(
-            f"{path}: saved plan version {doc.get('version')!r} is not supported "
-            f"(this bulkops reads version {VERSION}); run `bulkops plan --out` again"
-        )
-    return doc
 
 
 class _Invalid(Exception):
     """One problem found in a saved plan's content."""
 
 
-def _parse(doc: Mapping[str, Any]) -> SavedPlan:
-    raw_tasks = _expect(doc, "tasks", list)
-    tasks = tuple(_parse_task(index, raw) for index, raw in enumerate(raw_tasks))
-    numbers = [task.number for task in tasks]
-    if len(set(numbers)) != len(numbers):
-        raise _Invalid("a number appears in more than one task")
+class _Foreign(_Invalid):
+    """A file that is not a saved plan at all."""
+
+
+class _NotStreamable(Exception):
+    """The file is not in the one-task-per-line layout `save` writes."""
+
+
+def _stream(path: Path) -> tuple[dict[str, Any], Iterator[Any]]:
+    """The header, and the tasks decoded one line at a time, so 300k never sit in memory as JSON."""
+    handle = path.open(encoding="utf-8")
+    header_lines = []
+    for line in handle:
+        if line == _TASKS_LINE:
+            break
+        header_lines.append(line)
+    else:
+        handle.close()
+        raise _NotStreamable
+    try:
+        header = json.loads("".join(header_lines) + '"tasks": []}')
+    except json.JSONDecodeError:
+        handle.close()
+        raise _NotStreamable from None
+    _check_header(header)
+    return header, _task_lines(handle)
+
+
+def _task_lines(handle: TextIO) -> Iterator[Any]:
+    with handle:
+        for line in handle:
+            if line == _TASKS_END:
+                if handle.read() != "}\n":
+                    raise _NotStreamable
+                return
+            try:
+                yield json.loads(line.removesuffix("\n").removesuffix(","))
+            except json.JSONDecodeError:
+                raise _NotStreamable from None
+        raise _NotStreamable
+
+
+def _read_whole(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise _Foreign(f"invalid JSON at {where}") from None
+    _check_header(doc)
+    assert isinstance(doc, dict)  # _check_header made sure
+    return doc
+
+
+def _check_header(doc: object) -> None:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise _Foreign(f'no "format": "{FORMAT}" header')
+    if doc.get("version") != VERSION:
+        raise _Invalid(
+            f"version {doc.get('version')!r} is not supported "
+            f"(this bulkops reads version {VERSION}); run `bulkops plan --out` again"
+        )
+
+
+def _parse(doc: Mapping[str, Any], raw_tasks: Iterator[Any]) -> SavedPlan:
     stored = _expect(doc, "fingerprint", str)
+    tasks: list[Task] = []
+    edited_changes: list[str] = []
+    for index, raw in enumerate(raw_tasks):
+        task, changes_match = _parse_task(index, raw)
+        tasks.append(task)
+        if not changes_match:
+            edited_changes.append(f"task {index + 1} ({task.number})")
+    if len({task.number for task in tasks}) != len(tasks):
+        raise _Invalid("a number appears in more than one task")
     if fingerprint(tasks) != stored:
         raise _Invalid(
             "its tasks do not match its fingerprint (was it edited?); "
             "run `bulkops plan --out` again instead of editing the file"
         )
-    for index, task in enumerate(tasks):
-        # The fingerprint covers what is sent; the changes shown to a reviewer must match it too.
-        if task.changes != changes_for(task.body, task.before):
-            where = f"task {index + 1} ({task.number})"
-            raise _Invalid(f"{where}: its changes do not match its body (was it edited?)")
+    if edited_changes:
+        # The fingerprint covers what is sent; what a reviewer was shown must match it too.
+        raise _Invalid(f"{edited_changes[0]}: its changes do not match its body (was it edited?)")
     return SavedPlan(
         fingerprint=stored,
         plan_name=_optional(doc, "plan_name", str),
         source=_optional(doc, "source", str),
         created_at=_parse_created_at(doc),
         limits=_parse_limits(_expect(doc, "limits", dict)),
-        tasks=tasks,
+        tasks=tuple(tasks),
     )
 
 
@@ -221,7 +284,8 @@ def _parse_limits(raw: Mapping[str, Any]) -> Limits:
     )
 
 
-def _parse_task(index: int, raw: object) -> Task:
+def _parse_task(index: int, raw: object) -> tuple[Task, bool]:
+    """The task, and whether the changes written in the file are the ones its body makes."""
     where = f"task {index + 1}"
     if not isinstance(raw, dict):
         raise _Invalid(f"{where} is not an object")
@@ -242,7 +306,10 @@ def _parse_task(index: int, raw: object) -> Task:
     before = _parse_record(where, raw.get("before"))
     if before.number != number:
         raise _Invalid(f"{where}: its before-state is for {before.number}")
-    return Task(number, rule, action, _parse_changes(where, raw.get("changes")), body, before)
+    changes = changes_for(body, before)
+    written = _parse_changes(where, raw.get("changes"))
+    matches = written == tuple((c.field, c.before, c.after) for c in changes)
+    return Task(number, rule, action, changes, body, before), matches
 
 
 def _parse_body(where: str, raw: object) -> tuple[tuple[str, str], ...]:
@@ -257,21 +324,22 @@ def _parse_body(where: str, raw: object) -> tuple[tuple[str, str], ...]:
 
 
 def _parse_record(where: str, raw: object) -> NumberRecord:
-    if not isinstance(raw, dict) or set(raw) != set(_RECORD_TYPES):
-        raise _Invalid(f"{where}: 'before' must hold exactly the number's recorded fields")
-    for name, kinds in _RECORD_TYPES.items():
-        if not isinstance(raw[name], kinds):
+    if (
+        not isinstance(raw, dict)
+        or not _REQUIRED_RECORD_FIELDS <= raw.keys() <= _RECORD_TYPES.keys()
+    ):
+        raise _Invalid(f"{where}: 'before' must hold the number's recorded fields, and only those")
+    for name, value in raw.items():
+        if not isinstance(value, _RECORD_TYPES[name]):
             raise _Invalid(f"{where}: before-state field {name!r} has the wrong type")
     return NumberRecord(**raw)
 
 
-def _parse_changes(where: str, raw: object) -> tuple[Change, ...]:
+def _parse_changes(where: str, raw: object) -> tuple[tuple[Any, ...], ...]:
+    """The written changes as (field, before, after), comparable to Change objects."""
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
         raise _Invalid(f"{where}: 'changes' must be a list of objects")
-    try:
-        return tuple(Change(c["field"], c["before"], c["after"]) for c in raw)
-    except KeyError as exc:
-        raise _Invalid(f"{where}: a change lacks {exc}") from None
+    return tuple((c.get("field"), c.get("before"), c.get("after")) for c in raw)
 
 
 def drift(task: Task, live: NumberRecord) -> tuple[str, ...]:
@@ -280,5 +348,6 @@ def drift(task: Task, live: NumberRecord) -> tuple[str, ...]:
     return tuple(field for field in DRIFT_FIELDS if _current(saved, field) != _current(live, field))
 
 
-def _current(record: NumberRecord, field: str) -> str | None:
-    return record.number_type if field == "number_type" else record.observed(field)
+def _current(record: NumberRecord, field: str) -> object:
+    # "" and None (and False and a missing value) all read as "nothing" on Plivo's side.
+    return getattr(record, field) or None

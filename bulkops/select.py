@@ -92,7 +92,9 @@ class Predicate:
 
     __slots__ = ("_checks", "_exclude", "_numbers")
 
-    def __init__(self, selector: Selector, today: date, exclude: frozenset[str] = frozenset()):
+    def __init__(
+        self, selector: Selector, today: date, exclude: frozenset[str] = frozenset()
+    ) -> None:
         self._numbers = None if selector.numbers is None else frozenset(selector.numbers)
         self._exclude = selector.exclude | exclude
         self._checks = _checks(selector, today)
@@ -201,14 +203,13 @@ async def select(
 
     Rules that name their numbers are answered by one GET per number (`not_found` from
     `get_number` means the number is not rented: reported in `missing`); every other rule by a
-    listing shared with the rules that push down the same Query.
+    listing shared with the rules whose pushed-down filters are the same or narrower.
     """
     matched: dict[str, list[NumberRecord]] = {rule.name: [] for rule in plan.rules}
     explicit = [rule for rule in plan.rules if rule.select.numbers is not None]
-    by_query: dict[Query, list[Rule]] = {}
-    for rule in plan.rules:
-        if rule.select.numbers is None:
-            by_query.setdefault(pushdown(rule.select, today), []).append(rule)
+    by_query = _listings(
+        (rule, pushdown(rule.select, today)) for rule in plan.rules if rule.select.numbers is None
+    )
 
     listing = _Listing(fetch, plan, today, matched)
     lookup = _Lookup(fetch, plan, today, matched, not_found)
@@ -227,6 +228,22 @@ async def select(
         lookups=lookup.requests,
         missing=tuple(lookup.missing),
     )
+
+
+def _listings(wanted: Iterable[tuple[Rule, Query]]) -> dict[Query, list[Rule]]:
+    """Group rules by the listing that serves them.
+
+    A listing whose filters are a subset of another's returns a superset of its numbers, and every
+    record is filtered client-side anyway, so the narrower rules ride along and save a listing.
+    """
+    by_query: dict[Query, list[Rule]] = {}
+    for rule, query in wanted:
+        by_query.setdefault(query, []).append(rule)
+    served: dict[Query, list[Rule]] = {}
+    for query in sorted(by_query, key=lambda q: len(q.params)):
+        wider = next((q for q in served if set(q.params) <= set(query.params)), query)
+        served.setdefault(wider, []).extend(by_query[query])
+    return served
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

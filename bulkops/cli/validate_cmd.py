@@ -16,6 +16,7 @@ from bulkops.plan.loader import load_plan
 from bulkops.plan.model import Plan, Update
 from bulkops.plan.problems import PlanError, Problem
 
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "validate",

@@ -2,23 +2,23 @@
 
 Three phases, each returning a value: read the bytes (`_read_text`), parse YAML into a tree that
 keeps positions (`yamltree.parse`), then walk the schema in `schema.py` over the tree, converting
-each value (`values.py`) and building the model objects (`_BUILDERS`). The builders also hold the
-few rules that tie several keys together, such as "a rule has exactly one action".
+each value (`values.py`, `dates.py`) and building the model objects (`build.py`), where the few
+rules that tie several keys together live, such as "a rule has exactly one action".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from bulkops.numbers import WRITE_ONLY_FIELDS
 from bulkops.plan import schema
-from bulkops.plan.model import Limits, Plan, Rule, Selector, Unrent, Update
+from bulkops.plan.build import BUILDERS, Fields
+from bulkops.plan.describe import INVALID, describe
+from bulkops.plan.model import Plan
 from bulkops.plan.problems import START, Loc, PlanError, Problem, Reporter
-from bulkops.plan.values import CONVERTERS, INVALID, describe
+from bulkops.plan.values import CONVERTERS
 from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, child, item, parse
 
 _MAX_BYTES: Final = 64 * 1024 * 1024
@@ -42,36 +42,40 @@ def load_plan_text(text: str, filename: str) -> Plan:
         report.add(root.loc, "", message, "start with `version: 1` and `rules:`")
     report.raise_if_any()
     if not isinstance(plan, Plan):  # unreachable: every failed check reports a problem
-        raise PlanError([_problem_at_start(filename, "the plan could not be read")])
+        raise _whole_file(filename, "the plan could not be read")
     return plan
 
 
-def _problem_at_start(filename: str, message: str, hint: str | None = None) -> Problem:
-    report = Reporter(filename)
-    report.add(START, "", message, hint)
-    return report.problems[0]
+def _whole_file(filename: str, message: str) -> PlanError:
+    return PlanError([Problem(filename, START.line, START.column, "", message)])
 
 
 def _read_text(path: Path) -> str:
+    return _decode(_read_bytes(path), str(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     filename = str(path)
     try:
         if path.is_dir():
-            raise PlanError([_problem_at_start(filename, "is a directory, not a plan file")])
-        if path.exists() and not path.is_file():
-            raise PlanError([_problem_at_start(filename, "is not a regular file")])
+            raise _whole_file(filename, "is a directory, not a plan file")
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            raise _whole_file(filename, "is not a regular file")
         if path.stat().st_size > _MAX_BYTES:
-            raise PlanError([_problem_at_start(filename, "is too large to be a plan (> 64 MiB)")])
-        data = path.read_bytes()
+            raise _whole_file(filename, "is too large to be a plan (> 64 MiB)")
+        return path.read_bytes()
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise PlanError([_problem_at_start(filename, f"cannot read the file: {reason}")]) from None
+        raise _whole_file(filename, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def _decode(data: bytes, filename: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        report = Reporter(filename)
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         loc = Loc(data.count(b"\n", 0, exc.start) + 1, exc.start - line_start + 1)
         byte = data[exc.start : exc.start + 1].hex()
+        report = Reporter(filename)
         report.add(loc, "", f"not UTF-8 text (byte 0x{byte})", "save the plan as UTF-8")
         raise PlanError(report.problems) from None
 
@@ -96,23 +100,35 @@ def _section(section: schema.Section, node: Node, path: str, report: Reporter) -
         return INVALID
     values: dict[str, Any] = {}
     complete = True
+    misspelt: set[str] = set()
     for key, value in node.entries:
         spec = section.key(key.text)
+        if spec is None and section.free_prefix and key.text.startswith(section.free_prefix):
+            continue
         if spec is None:
-            report.add(
-                key.loc, child(path, key.text), "unknown key", _unknown_hint(key.text, section)
-            )
+            misspelt.update(_close(key.text, section))
+            hint = _unknown_hint(key.text, section)
+            report.add(key.loc, child(path, key.text), "unknown key", hint)
             complete = False
             continue
         converted = _convert_value(spec, value, child(path, key.text), report)
         complete = complete and converted is not INVALID
         if converted is not INVALID:
             values[spec.target] = converted
-    for spec in section.keys:
-        if spec.required and node.key(spec.name) is None:
-            report.add(node.loc, path, f"missing required key '{spec.name}'", _required_hint(spec))
-            complete = False
-    return _BUILDERS[section.name](_Fields(values, node, path, report, complete))
+    complete = _has_required(section, node, path, report, misspelt) and complete
+    return BUILDERS[section.name](Fields(values, node, path, report, complete))
+
+
+def _has_required(
+    section: schema.Section, node: Map, path: str, report: Reporter, misspelt: set[str]
+) -> bool:
+    missing = [spec for spec in section.keys if spec.required and node.key(spec.name) is None]
+    for spec in missing:
+        # `rulez:` already says "did you mean 'rules'?": no need to add "rules is missing".
+        if spec.name not in misspelt:
+            message = f"missing required key '{spec.name}'"
+            report.add(node.loc, path, message, _required_hint(spec))
+    return not missing
 
 
 def _convert_value(spec: schema.Key, node: Node, path: str, report: Reporter) -> object:
@@ -129,7 +145,7 @@ def _null_hint(spec: schema.Key) -> str:
     return "give a value" if spec.required else "give a value, or remove the key"
 
 
-def _required_hint(spec: schema.Key) -> str | None:
+def _required_hint(spec: schema.Key) -> str:
     if isinstance(spec.value, schema.Version):
         return "supported versions: " + ", ".join(str(v) for v in spec.value.supported)
     return f"add `{spec.name}:` ({spec.doc})"
@@ -153,8 +169,12 @@ _HOMES: Final = _homes()
 _PLACES: Final = {"plan": "at the top level", "rule": "in a rule"}
 
 
+def _close(name: str, section: schema.Section) -> list[str]:
+    return difflib.get_close_matches(name, section.names, n=1, cutoff=0.6)
+
+
 def _unknown_hint(name: str, section: schema.Section) -> str:
-    close = difflib.get_close_matches(name, section.names, n=1, cutoff=0.6)
+    close = _close(name, section)
     if close:
         return f"did you mean {close[0]!r}?"
     elsewhere = [home for home in _HOMES.get(name, []) if home != section.name]
@@ -193,131 +213,3 @@ def _check_unique(key: str, what: str, node: Seq, path: str, report: Reporter) -
             unique = False
         first_seen.setdefault(value.value, value.loc)
     return unique
-
-
-# ---- building the model, with the checks that span several keys ----------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Fields:
-    values: dict[str, Any]  # model attribute → converted value, for keys that converted
-    node: Map
-    path: str
-    report: Reporter
-    complete: bool  # every key converted and no required key is missing
-
-    def add(self, key: str, message: str, hint: str | None = None) -> None:
-        """Report at `key`'s value, or at the mapping when the key is absent."""
-        node = self.node.get(key)
-        loc = node.loc if node is not None else self.node.loc
-        self.report.add(loc, child(self.path, key), message, hint)
-
-
-def _listed(node: Node | None, path: str) -> list[tuple[str, Loc, str]]:
-    """(number, where, path) for each text entry of a numbers or exclude list."""
-    if isinstance(node, Scalar) and isinstance(node.value, str):
-        return [(node.value, node.loc, path)]
-    if not isinstance(node, Seq):
-        return []
-    return [
-        (sub.value, sub.loc, item(path, i))
-        for i, sub in enumerate(node.items)
-        if isinstance(sub, Scalar) and isinstance(sub.value, str)
-    ]
-
-
-def _build_select(fields: _Fields) -> object:
-    numbers = fields.values.get("numbers") or ()
-    exclude = fields.values.get("exclude") or frozenset()
-    clashes = [
-        entry
-        for entry in _listed(fields.node.get("exclude"), child(fields.path, "exclude"))
-        if entry[0] in numbers and entry[0] in exclude
-    ]
-    for number, loc, where in clashes:
-        hint = "ambiguous: remove it from one of the two lists"
-        fields.report.add(loc, where, f"{number} is both in numbers and in exclude", hint)
-    if clashes or not fields.complete:
-        return INVALID
-    return Selector(**fields.values)
-
-
-def _build_update(fields: _Fields) -> object:
-    written = [key.text for key, _value in fields.node.entries if key.text in schema.UPDATE.names]
-    if not fields.node.entries:
-        hint = "list the fields to set, such as `app_id:`; or use `unrent: true`"
-        fields.report.add(fields.node.loc, fields.path, "empty update: nothing to change", hint)
-        return INVALID
-    ok = fields.complete
-    if written and set(written) <= WRITE_ONLY_FIELDS:
-        message = "callback fields cannot make a change on their own"
-        hint = "Plivo never shows them, so they only ride along with a change such as cnam"
-        fields.report.add(fields.node.loc, fields.path, message, hint)
-        ok = False
-    if fields.values.get("caller_reputation") == "enabled" and "profile_uuid" not in written:
-        hint = "add `profile_uuid:` (the business profile) to the same update"
-        fields.add("caller_reputation", "`enabled` needs a profile_uuid", hint)
-        ok = False
-    if not ok:
-        return INVALID
-    names = (name for name in schema.UPDATE.names if name in fields.values)
-    return Update(tuple((name, fields.values[name]) for name in names))
-
-
-def _build_rule(fields: _Fields) -> object:
-    actions = [key for key, _value in fields.node.entries if key.text in schema.ACTIONS]
-    if not actions:
-        hint = "add `update:` with the fields to set, or `unrent: true`"
-        fields.report.add(fields.node.loc, fields.path, "the rule has no action", hint)
-        return INVALID
-    if len(actions) > 1:
-        where = child(fields.path, actions[1].text)
-        message = "a rule has exactly one action: update or unrent, not both"
-        fields.report.add(actions[1].loc, where, message, "split it into two rules")
-        return INVALID
-    if not fields.complete:
-        return INVALID
-    values = fields.values
-    action = values["update"] if "update" in values else Unrent()
-    if isinstance(action, Unrent) and values["select"] == Selector():
-        hint = "add a condition such as `numbers:` or `renewal_date:`"
-        fields.add("select", "unrent with an empty select would unrent every number", hint)
-        return INVALID
-    return Rule(name=values["name"], select=values["select"], action=action)
-
-
-def _build_limits(fields: _Fields) -> object:
-    return Limits(**fields.values) if fields.complete else INVALID
-
-
-def _build_plan(fields: _Fields) -> object:
-    protected = fields.values.get("exclude") or frozenset()
-    rules = fields.values.get("rules") or ()
-    clashes = False
-    for index, rule in enumerate(rules):
-        numbers_node = _rule_numbers_node(fields.node, index)
-        where = child(child(item("rules", index), "select"), "numbers")
-        for number, loc, path in _listed(numbers_node, where):
-            if number in protected and number in (rule.select.numbers or ()):
-                hint = "ambiguous: remove it from one of the two lists"
-                fields.report.add(loc, path, f"{number} is also in the plan-wide exclude", hint)
-                clashes = True
-    if clashes or not fields.complete:
-        return INVALID
-    return Plan(**fields.values)
-
-
-def _rule_numbers_node(plan: Map, index: int) -> Node | None:
-    rules = plan.get("rules")
-    rule = rules.items[index] if isinstance(rules, Seq) else None
-    select = rule.get("select") if isinstance(rule, Map) else None
-    return select.get("numbers") if isinstance(select, Map) else None
-
-
-_BUILDERS: Final[dict[str, Callable[[_Fields], object]]] = {
-    "plan": _build_plan,
-    "rule": _build_rule,
-    "select": _build_select,
-    "update": _build_update,
-    "limits": _build_limits,
-}

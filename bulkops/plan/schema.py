@@ -77,6 +77,8 @@ class Choice:
     what: str
     values: tuple[str, ...]
     many: bool = False
+    # Words users bring from elsewhere (Plivo's list filters, other docs) → the value meant.
+    suggest: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class Section:
 
     name: str
     keys: tuple[Key, ...]
+    free_prefix: str | None = None  # keys starting with it are the user's own, and ignored
 
     def key(self, name: str) -> Key | None:
         return next((key for key in self.keys if key.name == name), None)
@@ -205,7 +208,13 @@ SELECT: Final = Section(
         Key("number_startswith", Digits(15), "the number begins with these digits"),
         Key(
             "subaccount",
-            Ident("subaccount id", SUBACCOUNT_PATTERN, _SUBACCOUNT_SHAPE, NONE, "for the main account"),
+            Ident(
+                "subaccount id",
+                SUBACCOUNT_PATTERN,
+                _SUBACCOUNT_SHAPE,
+                none=NONE,
+                none_means="for the main account",
+            ),
             "owned by this subaccount, or `none` for the main account",
         ),
         Key("alias", Text(), "exactly this alias"),
@@ -217,7 +226,11 @@ SELECT: Final = Section(
         Key("tendlc_campaign_id", _ident("10DLC campaign id"), "linked to this 10DLC campaign"),
         Key(
             "tendlc_registration_status",
-            Choice("10DLC registration status", TENDLC_STATUSES),
+            Choice(
+                "10DLC registration status",
+                TENDLC_STATUSES,
+                suggest=(("registered", "COMPLETED"), ("in_progress", "PROCESSING")),
+            ),
             "10DLC registration status",
         ),
         Key(
@@ -275,7 +288,7 @@ LIMITS: Final = Section(
     (
         Key("rate", Rate(0, 10_000), "requests per second, every request of a run"),
         Key("concurrency", Count(1, 512), "requests in flight at once"),
-        Key("max_changes", Count(0), "refuse to run a plan that changes more numbers"),
+        Key("max_changes", Count(0, 1_000_000_000), "refuse a run that changes more numbers"),
         Key("max_failures", FailureBudget(), "stop after this many failures, or this share"),
     ),
 )
@@ -290,4 +303,6 @@ PLAN: Final = Section(
         Key("rules", ListOf(RULE, unique="name"), "the rules, one or more", required=True),
         Key("limits", LIMITS, "run limits; command-line flags override them"),
     ),
+    # As in docker-compose: a place for YAML anchors (`x-common: &common {...}`).
+    free_prefix="x-",
 )

@@ -1,90 +1,31 @@
-"""Converters for single values: one per kind in `schema.py`.
+"""Converters for single values: one per kind in `schema.py` (dates live in `dates.py`).
 
 Each takes (kind, node, path, report), reports what is wrong with the node, and returns the
 model value or INVALID. They never see a null or an already-reported node: the loader filters
-those first. Most YAML traps land here: `no` read as false, `+14155550100` read as a number
-that lost its `+`, `0123` read as octal 83; the hint says to quote the value.
+those first. Ids and phone numbers must be YAML strings, so an unquoted `+14155550100` (read as
+a number without its `+`) is reported with a hint to quote it.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 from bulkops.numbers import NUMBER_PATTERN
 from bulkops.plan import schema
-from bulkops.plan.model import DateCondition, DateOp
+from bulkops.plan.dates import dates
+from bulkops.plan.describe import INVALID, choices_hint, describe, is_int, show, text_of
 from bulkops.plan.problems import Reporter
-from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, child, item
+from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, item
 from bulkops.templates import TemplateError, referenced_fields
 
-
-class _Invalid:
-    def __repr__(self) -> str:
-        return "INVALID"
-
-
-INVALID: Final = _Invalid()
-
-_RELATIVE_DATE: Final = re.compile(r"([+-])([0-9]{1,5})d")
-_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_MAX_DAYS: Final = 36_500
 _PERCENT: Final = re.compile(r"([0-9]{1,3}(?:\.[0-9]+)?)%")
 _DIGITS: Final = re.compile(r"[0-9]+")
-_OCTAL: Final = re.compile(r"[-+]?0[0-7_]+")
-_DATE_HINT: Final = 'write "YYYY-MM-DD", or "+7d" / "-30d" for days from today'
-
-
-def describe(node: Node) -> str:
-    """How YAML read `node`, in words, pointing out the surprising readings."""
-    if isinstance(node, Broken):
-        return "an unusable value"
-    if isinstance(node, Map):
-        return "a mapping"
-    if not isinstance(node, Scalar):
-        return "a list"
-    value = node.value
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    shown = str(value).lower() if isinstance(value, bool) else str(value)
-    kind = "boolean" if isinstance(value, bool) else _scalar_kind(value)
-    if node.text == shown:
-        return f"the {kind} {shown}"
-    octal = _is_int(value) and _OCTAL.fullmatch(node.text)
-    return f"the {kind} {shown} (YAML reads `{node.text}` as {'octal ' if octal else ''}{shown})"
-
-
-def _scalar_kind(value: object) -> str:
-    if isinstance(value, datetime):
-        return "timestamp"
-    return "date" if isinstance(value, date) else "number"
-
-
-def quote_hint(node: Node) -> str | None:
-    if isinstance(node, Scalar) and node.value is not None:
-        return f'quote it: "{node.text}"'
-    return None
-
-
-def choices_hint(word: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, allowed, n=1, cutoff=0.6)
-    listed = "allowed: " + ", ".join(allowed)
-    return f"did you mean {close[0]!r}? {listed}" if close else listed
-
-
-def _text_of(node: Node, path: str, report: Reporter, what: str) -> str | None:
-    """The node's string, or None after reporting that it is not a string."""
-    if isinstance(node, Scalar) and isinstance(node.value, str):
-        return node.value
-    report.add(node.loc, path, f"must be {what}, not {describe(node)}", quote_hint(node))
-    return None
+_MAX_COUNT: Final = 1_000_000_000  # any count above is a typo, and too long ints cannot print
+_COUNT: Final = re.compile(r"[0-9]{1,10}")
 
 
 def _forbid_template(text: str, node: Node, path: str, report: Reporter) -> bool:
@@ -97,7 +38,7 @@ def _forbid_template(text: str, node: Node, path: str, report: Reporter) -> bool
 
 
 def text(kind: schema.Text, node: Node, path: str, report: Reporter) -> object:
-    value = _text_of(node, path, report, "text")
+    value = text_of(node, path, report, "text")
     if value is None:
         return INVALID
     if kind.template:
@@ -105,13 +46,14 @@ def text(kind: schema.Text, node: Node, path: str, report: Reporter) -> object:
             referenced_fields(value)
         except TemplateError as exc:
             message, _, allowed = str(exc).partition("; ")
-            report.add(node.loc, path, message, allowed or "use plain {field} references")
+            plain = "use plain {field} references; write {{ for a literal {"
+            report.add(node.loc, path, message, allowed or (None if "plain" in message else plain))
             return INVALID
     return value
 
 
 def word(kind: schema.Word, node: Node, path: str, report: Reporter) -> object:
-    value = _text_of(node, path, report, f"a {kind.what}")
+    value = text_of(node, path, report, f"a {kind.what}")
     if value is None:
         return INVALID
     if not kind.pattern.fullmatch(value):
@@ -121,7 +63,7 @@ def word(kind: schema.Word, node: Node, path: str, report: Reporter) -> object:
 
 
 def ident(kind: schema.Ident, node: Node, path: str, report: Reporter) -> object:
-    value = _text_of(node, path, report, f"a quoted {kind.what}")
+    value = text_of(node, path, report, f"a quoted {kind.what}")
     if value is None:
         return INVALID
     if value.lower() == "none" or (value == "" and kind.none == ""):
@@ -147,7 +89,7 @@ def _ident_none(kind: schema.Ident, node: Node, path: str, report: Reporter) -> 
 
 
 def digits(kind: schema.Digits, node: Node, path: str, report: Reporter) -> object:
-    value = _text_of(node, path, report, "quoted digits")
+    value = text_of(node, path, report, "quoted digits")
     if value is None:
         return INVALID
     if not _DIGITS.fullmatch(value) or len(value) > kind.max_length:
@@ -193,7 +135,8 @@ def _one_choice(kind: schema.Choice, node: Node, path: str, report: Reporter) ->
         found = by_lower.get(node.value.lower())
         if found is not None:
             return found
-        hint = choices_hint(node.value.lower(), kind.values)
+        meant = dict(kind.suggest).get(node.value.lower())
+        hint = choices_hint(meant or node.value, kind.values)
         if kind.many and "," in node.value:
             hint = "write a list, such as [voice, sms]; " + _allowed(kind)
         report.add(node.loc, path, f"{node.value!r} is not {_a(kind.what)}", hint)
@@ -234,70 +177,15 @@ def _phone_number(node: Node, path: str, report: Reporter) -> object:
         )
         return INVALID
     hint = None
-    if isinstance(node, Scalar) and _is_int(node.value):
+    if isinstance(node, Scalar) and is_int(node.value):
         plus = node.text.startswith("+")
         hint = f'quote it{", without the +" if plus else ""}: "{node.text.lstrip("+")}"'
     report.add(node.loc, path, f"must be a quoted phone number, not {describe(node)}", hint)
     return INVALID
 
 
-def dates(kind: schema.Dates, node: Node, path: str, report: Reporter) -> object:
-    if isinstance(node, Scalar):
-        day = _date_value(node, path, report)
-        return INVALID if day is INVALID else (DateCondition("eq", cast(str, day)),)
-    if not isinstance(node, Map):
-        report.add(node.loc, path, 'must be a date or conditions such as {lt: "+30d"}')
-        return INVALID
-    if not node.entries:
-        report.add(node.loc, path, "no date condition", "allowed: " + ", ".join(kind.ops))
-        return INVALID
-    conditions: list[DateCondition] = []
-    for key, value in node.entries:
-        where = child(path, key.text)
-        if key.text not in kind.ops:
-            report.add(key.loc, where, "unknown date operator", choices_hint(key.text, kind.ops))
-            continue
-        day = _date_value(value, where, report)
-        if day is not INVALID:
-            conditions.append(DateCondition(cast(DateOp, key.text), cast(str, day)))
-    return tuple(conditions) if len(conditions) == len(node.entries) else INVALID
-
-
-def _date_value(node: Node, path: str, report: Reporter) -> object:
-    if isinstance(node, Broken):
-        return INVALID
-    value = node.value if isinstance(node, Scalar) else None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    if not isinstance(value, str):
-        hint = _DATE_HINT
-        if _is_int(value):
-            hint = f'for {value} days from today write "+{value}d"'
-        report.add(node.loc, path, f"must be a date, not {describe(node)}", hint)
-        return INVALID
-    problem = _date_problem(value)
-    if problem:
-        report.add(node.loc, path, f"{value!r} is not a date: {problem}", _DATE_HINT)
-        return INVALID
-    return value
-
-
-def _date_problem(value: str) -> str | None:
-    relative = _RELATIVE_DATE.fullmatch(value)
-    if relative:
-        too_far = int(relative.group(2)) > _MAX_DAYS
-        return f"more than {_MAX_DAYS} days away" if too_far else None
-    if not _ISO_DATE.fullmatch(value):
-        return "not in a date format bulkops reads"
-    try:
-        date.fromisoformat(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 def url(kind: schema.Url, node: Node, path: str, report: Reporter) -> object:
-    value = _text_of(node, path, report, "a quoted URL")
+    value = text_of(node, path, report, "a quoted URL")
     if value is None or not _forbid_template(value, node, path, report):
         return INVALID
     if not _is_http_url(value):
@@ -317,10 +205,6 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _number(node: Node) -> int | float | None:
     value = node.value if isinstance(node, Scalar) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -333,7 +217,9 @@ def count(kind: schema.Count, node: Node, path: str, report: Reporter) -> object
     in_range = kind.maximum is None or (isinstance(value, int) and value <= kind.maximum)
     if isinstance(value, int) and value >= kind.minimum and in_range:
         return value
-    bound = f"from {kind.minimum} to {kind.maximum}" if kind.maximum else f"≥ {kind.minimum}"
+    bound = f"≥ {kind.minimum}"
+    if kind.maximum is not None:
+        bound = f"from {kind.minimum} to {kind.maximum}"
     report.add(node.loc, path, f"must be a whole number {bound}, not {describe(node)}")
     return INVALID
 
@@ -351,10 +237,10 @@ def rate(kind: schema.Rate, node: Node, path: str, report: Reporter) -> object:
 
 def failure_budget(kind: schema.FailureBudget, node: Node, path: str, report: Reporter) -> object:
     value = node.value if isinstance(node, Scalar) else None
-    if isinstance(value, int) and _is_int(value) and value >= 0:
+    if isinstance(value, int) and is_int(value) and 0 <= value <= _MAX_COUNT:
         return str(value)
     if isinstance(value, str):
-        if _DIGITS.fullmatch(value):
+        if _COUNT.fullmatch(value):
             return str(int(value))
         share = _PERCENT.fullmatch(value)
         if share and 0 < float(share.group(1)) <= 100:
@@ -381,10 +267,10 @@ def flag(kind: schema.Flag, node: Node, path: str, report: Reporter) -> object:
 def version(kind: schema.Version, node: Node, path: str, report: Reporter) -> object:
     supported = ", ".join(str(v) for v in kind.supported)
     value = node.value if isinstance(node, Scalar) else None
-    if _is_int(value) and value in kind.supported:
+    if is_int(value) and value in kind.supported:
         return value
-    if _is_int(value):
-        message = f"unsupported version {value}"
+    if is_int(value):
+        message = f"unsupported version {show(value)}"
     else:
         message = f"must be a version number, not {describe(node)}"
     report.add(node.loc, path, message, f"supported versions: {supported}")

@@ -194,7 +194,7 @@ class _TreeBuilder:
         merged: dict[str, tuple[Scalar, Node]] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                self._merge(value_node, path, depth, merged)
+                self._merge(value_node, _loc(key_node.start_mark), path, depth, merged)
                 continue
             key = self._key(key_node, path)
             if key is None:
@@ -226,7 +226,12 @@ class _TreeBuilder:
         )
 
     def _merge(
-        self, node: yaml.Node, path: str, depth: int, merged: dict[str, tuple[Scalar, Node]]
+        self,
+        node: yaml.Node,
+        loc: Loc,
+        path: str,
+        depth: int,
+        merged: dict[str, tuple[Scalar, Node]],
     ) -> None:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for source in sources:
@@ -236,6 +241,5 @@ class _TreeBuilder:
                 for key, value in built.entries:
                     merged.setdefault(key.text, (key, value))
             elif not isinstance(built, Broken):
-                self._report.add(
-                    built.loc, child(path, "<<"), "`<<` merges mappings only", "write `<<: *anchor`"
-                )
+                where = child(path, "<<")
+                self._report.add(loc, where, "`<<` merges mappings only", "write `<<: *anchor`")

@@ -64,9 +64,13 @@ def render_plan(result: PlanResult, *, max_rows: int | None = None) -> Renderabl
     shown = result.tasks if max_rows is None else result.tasks[:max_rows]
     if shown:
         parts.append(_task_table(shown))
-    hidden = len(result.tasks) - len(shown)
+    hidden = result.tasks[len(shown) :]
     if hidden:
-        parts.append(Text(f"… {hidden:,} more (use --json for all)", style="bold"))
+        parts.append(Text(f"… {len(hidden):,} more (use --json for all)", style="bold"))
+        unrents = sum(1 for task in hidden if task.action == "unrent")
+        if unrents:
+            # Irreversible work must never hide behind the cut-off unannounced.
+            parts.append(Text(f"  including {unrents:,} UNRENT not shown", style="bold red"))
     return Group(*parts)
 
 
@@ -99,7 +103,7 @@ def _per_rule(result: PlanResult) -> Table:
 
 
 def _task_table(tasks: tuple[Task, ...]) -> Table:
-    table = Table(show_lines=False, pad_edge=False)
+    table = Table()
     table.add_column("number", no_wrap=True)
     table.add_column("rule")
     table.add_column("field", no_wrap=True)

@@ -168,7 +168,7 @@ def test_apply_sits_just_under_the_account_limit(
 ) -> None:
     """At --rate R against a limit of R/s, under 2 % of requests see 429 and ≥ 90 % of R is used."""
     rate = 80
-    config = EmulatorConfig(numbers=400, seed=2, rate_limit=RateLimit(requests=rate, period=1.0))
+    config = EmulatorConfig(numbers=800, seed=2, rate_limit=RateLimit(requests=rate, period=1.0))
     plan = tmp_path / "alias-all.yaml"
     plan.write_text(
         "version: 1\nrules:\n  - name: all\n    select: {}\n    update: {alias: 'bulk {number}'}\n"

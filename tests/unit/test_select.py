@@ -253,7 +253,7 @@ async def test_distinct_filters_get_distinct_listings() -> None:
     the_plan = plan(
         rule("a", Selector(types=("tollfree",))),
         rule("b", Selector(services=("sms",), renewal_date=(DateCondition("lt", "+1d"),))),
-        rule("c", Selector(types=("tollfree",), alias="x")),
+        rule("c", Selector(types=("local",), alias="x")),
     )
     selection = await select(the_plan, fetch, TODAY)
     assert selection.listings == 3
@@ -261,10 +261,39 @@ async def test_distinct_filters_get_distinct_listings() -> None:
         [
             {"type": "tollfree"},
             {"services": "sms", "renewal_date__lt": "2026-03-11"},
-            {"type": "tollfree", "alias": "x"},
+            {"type": "local", "alias": "x"},
         ],
         key=sorted,
     )
+
+
+async def test_a_narrower_rule_rides_on_a_wider_listing() -> None:
+    """A rule whose filters extend another's reuses that listing and still gets only its numbers."""
+    fetch = FakeFetch(
+        [rec("18005550100", "tollfree", alias="x"), rec("18005550101", "tollfree", alias="y")]
+    )
+    the_plan = plan(
+        rule("narrow", Selector(types=("tollfree",), alias="x")),
+        rule("wide", Selector(types=("tollfree",))),
+    )
+    selection = await select(the_plan, fetch, TODAY)
+    assert fetch.queries == [{"type": "tollfree"}]
+    assert numbers(selection.matched["narrow"]) == ["18005550100"]
+    assert numbers(selection.matched["wide"]) == ["18005550100", "18005550101"]
+
+
+async def test_an_unfiltered_rule_makes_one_listing_serve_every_rule() -> None:
+    """When one rule needs the whole account anyway, no other listing is made."""
+    fetch = FakeFetch([rec("14155550100", app_id="1"), rec("18005550100", "tollfree")])
+    the_plan = plan(
+        rule("tollfree", Selector(types=("tollfree",))),
+        rule("app", Selector(application="1")),
+    )
+    selection = await select(the_plan, fetch, TODAY)
+    assert fetch.queries == [{}]
+    assert selection.listings == 1
+    assert numbers(selection.matched["tollfree"]) == ["18005550100"]
+    assert numbers(selection.matched["app"]) == ["14155550100"]
 
 
 async def test_a_server_ignoring_filters_never_widens_the_selection() -> None:
