@@ -20,6 +20,7 @@ from bulkops.numbers import NumberRecord
 SANDBOX_NUMBERS = 500
 SANDBOX_SEED = 1
 LISTING_PAGE_CONCURRENCY = 4
+DEFAULT_MAX_RETRIES = 5
 
 T = TypeVar("T")
 
@@ -34,6 +35,7 @@ class Target:
     sandbox_numbers: int = SANDBOX_NUMBERS
     sandbox_seed: int = SANDBOX_SEED
     timeout: float = 30.0
+    max_retries: int = DEFAULT_MAX_RETRIES  # for 5xx answers, dropped connections, timeouts
 
 
 @dataclass
@@ -88,7 +90,7 @@ async def connect(target: Target) -> AsyncIterator[Connection]:
         yield Connection(
             client=client,
             throttle=throttle,
-            policy=retry.RetryPolicy(),
+            policy=retry.RetryPolicy(max_attempts=target.max_retries + 1),
             auth_id=credentials.auth_id,
             api_url=client.base_url,
             sandbox=target.sandbox,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from bulkops import __version__
 from bulkops.cli import apply_cmd as apply_cmd
 from bulkops.cli import emulator_cmd as emulator_cmd
@@ -43,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERRUPTED
     except Exception as exc:  # every known failure becomes a message and an exit code
         message, code = explain(exc)
-        err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        # The message may quote the user's own text: never let rich read it as markup.
+        err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
         if code == REFUSED:
             err.print("nothing was changed")
     return code
@@ -64,7 +67,9 @@ def explain(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, CommandError):
         return str(exc), exc.code
     if isinstance(exc, PlanError):
-        return "\n".join(str(problem) for problem in exc.problems), INVALID
+        count = len(exc.problems)
+        lines = "\n".join(str(problem) for problem in exc.problems)
+        return f"the plan has {count} problem{'s' if count > 1 else ''}:\n{lines}", INVALID
     if isinstance(exc, PlanConflictError | PreparationError | SavedPlanError):
         return str(exc), INVALID
     if isinstance(exc, MissingCredentialsError | InvalidNumberError):

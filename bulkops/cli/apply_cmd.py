@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency or limits.concurrency or common.DEFAULT_CONCURRENCY,
         sandbox=args.sandbox,
         sandbox_numbers=args.sandbox_numbers,
+        max_retries=args.max_retries,
     )
     max_changes = args.max_changes if args.max_changes is not None else limits.max_changes
     max_failures = args.max_failures or (
@@ -128,7 +129,8 @@ def _show(prepared: Prepared) -> None:
     for stale in prepared.stale:
         out.print(
             f"[yellow]stale[/] {stale.task.number}: changed since review "
-            f"({', '.join(stale.drifted)}); it will be skipped"
+            f"({', '.join(stale.drifted)}); it will be skipped",
+            markup=True,
         )
 
 

@@ -23,8 +23,10 @@ INTERRUPTED: Final = 130  # Ctrl-C or SIGTERM; the run is resumable
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
 DEFAULT_CONCURRENCY: Final = 8
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: plan names, aliases and paths are the user's text, never rich markup. Styles
+# come from Text objects or an explicit markup=True on a string we wrote ourselves.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class CommandError(Exception):
@@ -85,6 +87,14 @@ def add_connection_options(parser: argparse.ArgumentParser, *, executes: bool) -
             type=bounded_int(1, 512),
             metavar="C",
             help=f"requests in flight at once (default: plan limits, else {DEFAULT_CONCURRENCY})",
+        )
+        group.add_argument(
+            "--max-retries",
+            type=bounded_int(0, 100),
+            default=5,
+            metavar="N",
+            help="retries of one request after a 5xx answer, a dropped connection or a timeout "
+            "(default 5; 429s are always waited out)",
         )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument(

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency or settings.get("concurrency") or 8,
         sandbox=args.sandbox or bool(settings.get("sandbox")),
         sandbox_numbers=settings.get("sandbox_numbers") or args.sandbox_numbers,
+        max_retries=args.max_retries,
     )
     limit = settings.get("max_failures")
     max_failures = FailureLimit(**limit) if limit else None

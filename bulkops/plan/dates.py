@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Final, cast
 
 from bulkops.plan import schema
-from bulkops.plan.describe import INVALID, choices_hint, describe, is_int
+from bulkops.plan.describe import INVALID, choices_hint, clip, describe, is_int
 from bulkops.plan.model import DateCondition, DateOp
 from bulkops.plan.problems import Reporter
 from bulkops.plan.yamltree import Broken, Map, Node, Scalar, child
@@ -58,7 +58,7 @@ def _date_value(node: Node, path: str, report: Reporter) -> object:
         return INVALID
     problem = _date_problem(value)
     if problem:
-        report.add(node.loc, path, f"{value!r} is not a date: {problem}", _DATE_HINT)
+        report.add(node.loc, path, f"{clip(value)!r} is not a date: {problem}", _DATE_HINT)
         return INVALID
     return value
 

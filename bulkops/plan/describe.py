@@ -38,6 +38,11 @@ def show(value: object) -> str:
         return "(too many digits to show)"
 
 
+def clip(text: str, limit: int = 60) -> str:
+    """`text`, shortened for a one-line message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def describe(node: Node) -> str:
     """How YAML read `node`, in words, pointing out the surprising readings."""
     if isinstance(node, Broken):
@@ -50,13 +55,14 @@ def describe(node: Node) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {clip(value)!r}"
     shown = show(value)
     kind = "boolean" if isinstance(value, bool) else _scalar_kind(value)
     if node.text == shown:
         return f"the {kind} {shown}"
     octal = is_int(value) and _OCTAL.fullmatch(node.text)
-    return f"the {kind} {shown} (YAML reads `{node.text}` as {'octal ' if octal else ''}{shown})"
+    reads = f"YAML reads `{clip(node.text)}` as {'octal ' if octal else ''}{shown}"
+    return f"the {kind} {shown} ({reads})"
 
 
 def _scalar_kind(value: object) -> str:
@@ -67,7 +73,7 @@ def _scalar_kind(value: object) -> str:
 
 def quote_hint(node: Node) -> str | None:
     if isinstance(node, Scalar) and node.value is not None:
-        return f'quote it: "{node.text}"'
+        return f'quote it: "{clip(node.text)}"'
     return None
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from bulkops.numbers import NUMBER_PATTERN
 from bulkops.plan import schema
 from bulkops.plan.dates import dates
-from bulkops.plan.describe import INVALID, choices_hint, describe, is_int, show, text_of
+from bulkops.plan.describe import INVALID, choices_hint, clip, describe, is_int, show, text_of
 from bulkops.plan.problems import Reporter
 from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, item
 from bulkops.templates import TemplateError, referenced_fields
@@ -57,7 +57,9 @@ def word(kind: schema.Word, node: Node, path: str, report: Reporter) -> object:
     if value is None:
         return INVALID
     if not kind.pattern.fullmatch(value):
-        report.add(node.loc, path, f"{value!r} is not a valid {kind.what}", f"use {kind.shape}")
+        report.add(
+            node.loc, path, f"{clip(value)!r} is not a valid {kind.what}", f"use {kind.shape}"
+        )
         return INVALID
     return value
 
@@ -72,7 +74,7 @@ def ident(kind: schema.Ident, node: Node, path: str, report: Reporter) -> object
         return INVALID
     if not kind.pattern.fullmatch(value):
         report.add(
-            node.loc, path, f"{value!r} is not a valid {kind.what}", f"expected {kind.shape}"
+            node.loc, path, f"{clip(value)!r} is not a valid {kind.what}", f"expected {kind.shape}"
         )
         return INVALID
     return value
@@ -96,7 +98,7 @@ def digits(kind: schema.Digits, node: Node, path: str, report: Reporter) -> obje
         bare = re.sub(r"[^0-9]", "", value)
         hint = f'write "{bare}"' if bare else f"write up to {kind.max_length} digits"
         report.add(
-            node.loc, path, f"{value!r} must be digits only (no '+', spaces or dashes)", hint
+            node.loc, path, f"{clip(value)!r} must be digits only (no '+', spaces or dashes)", hint
         )
         return INVALID
     return value
@@ -139,7 +141,7 @@ def _one_choice(kind: schema.Choice, node: Node, path: str, report: Reporter) ->
         hint = choices_hint(meant or node.value, kind.values)
         if kind.many and "," in node.value:
             hint = "write a list, such as [voice, sms]; " + _allowed(kind)
-        report.add(node.loc, path, f"{node.value!r} is not {_a(kind.what)}", hint)
+        report.add(node.loc, path, f"{clip(node.value)!r} is not {_a(kind.what)}", hint)
         return INVALID
     report.add(node.loc, path, f"must be {_a(kind.what)}, not {describe(node)}", _allowed(kind))
     return INVALID
@@ -173,7 +175,10 @@ def _phone_number(node: Node, path: str, report: Reporter) -> object:
         bare = re.sub(r"[^0-9]", "", node.value)
         hint = f'write "{bare}"' if NUMBER_PATTERN.fullmatch(bare) else None
         report.add(
-            node.loc, path, f"{node.value!r} is not a phone number (8-15 digits, no '+')", hint
+            node.loc,
+            path,
+            f"{clip(node.value)!r} is not a phone number (8-15 digits, no '+')",
+            hint,
         )
         return INVALID
     hint = None
@@ -189,7 +194,9 @@ def url(kind: schema.Url, node: Node, path: str, report: Reporter) -> object:
     if value is None or not _forbid_template(value, node, path, report):
         return INVALID
     if not _is_http_url(value):
-        report.add(node.loc, path, f"{value!r} is not an http(s) URL", "write https://host/path")
+        report.add(
+            node.loc, path, f"{clip(value)!r} is not an http(s) URL", "write https://host/path"
+        )
         return INVALID
     return value
 
@@ -226,7 +233,9 @@ def count(kind: schema.Count, node: Node, path: str, report: Reporter) -> object
 
 def rate(kind: schema.Rate, node: Node, path: str, report: Reporter) -> object:
     value = _number(node)
-    if value is not None and math.isfinite(value) and kind.above < value <= kind.maximum:
+    # No math.isfinite on an int: YAML reads `0xfff…` into ints too large for a float.
+    finite = is_int(value) or (isinstance(value, float) and math.isfinite(value))
+    if value is not None and finite and kind.above < value <= kind.maximum:
         return float(value)
     bound = f"above {kind.above:g} and at most {kind.maximum:g}"
     report.add(

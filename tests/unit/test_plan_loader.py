@@ -204,8 +204,35 @@ _TOKENS = (
     "\n", " ", "  ", "- ", ": ", "{", "}", "[", "]", "'", '"', "#", "&a ", "*a", "<<: ", "!!str ",
     "!!int ", "!!timestamp ", "!!bool ", "!!float ", "!!python/object:os.system ", "!x ", "~",
     "null", "yes", "0b_", "0x", "1e999", ".nan", "2026-02-30", "+7d", "%", "|", ">", "\t", ",",
-    "?", "---", "...", "\x00", "\ufeff", "é", "{number}", "none", "9" * 5000, "&b [*b]", "*zz",
+    "?", "---", "...", "\x00", "\ufeff", "é", "{number}", "none", "9" * 5000, "0x" + "f" * 5000,
+    "&b [*b]", "*zz",
 )  # fmt: skip
+
+
+def test_absurdly_long_numbers_are_reported_not_crashed_on() -> None:
+    """Numbers too long to print or convert (YAML reads `0xfff…` of any length) are problems."""
+    huge = "0x" + "f" * 5000
+    text = (
+        f"version: {huge}\n"
+        "rules:\n"
+        "  - name: a\n"
+        f"    select: {{renewal_date: {{lt: {huge}}}}}\n"
+        "    update: {alias: x}\n"
+        f"limits: {{rate: {huge}, concurrency: {huge},\n"
+        f"         max_changes: {huge}, max_failures: {huge}}}\n"
+    )
+    with pytest.raises(PlanError) as caught:
+        load_plan_text(text, "p.yaml")
+    problems = caught.value.problems
+    assert [p.path for p in problems] == [
+        "version",
+        "rules[0].select.renewal_date.lt",
+        "limits.rate",
+        "limits.concurrency",
+        "limits.max_changes",
+        "limits.max_failures",
+    ]
+    assert all(len(str(p)) < 400 for p in problems)
 
 
 def _mutate(rng: random.Random, text: str) -> str:
