@@ -18,7 +18,7 @@ from bulkops.plan.loader import load_plan
 from bulkops.plan.model import Limits
 from bulkops.prepare import Prepared, from_plan, from_saved, journal_rows
 from bulkops.report.plan_view import render_plan
-from bulkops.runner import FailureLimit, Runner
+from bulkops.runner import FailureLimit
 
 DIFF_ROWS = 50  # changes shown before the confirmation question
 
@@ -99,19 +99,15 @@ def run(args: argparse.Namespace) -> int:
                 settings=_settings(target, connection, max_failures),
                 tasks=journal_rows(prepared),
             )
-            with journal.lock(run_id):
-                runner = Runner(
-                    journal,
-                    run_id,
-                    connection.client,
-                    connection.throttle,
-                    concurrency=target.concurrency,
-                    max_failures=max_failures,
-                    policy=connection.policy,
-                    durable=not args.bench_no_commit,
-                )
-                live = not args.json and err.is_terminal
-                report = await run_ui.watch(runner, journal, live=live)
+            report = await run_ui.execute(
+                journal,
+                run_id,
+                connection,
+                concurrency=target.concurrency,
+                max_failures=max_failures,
+                live=not args.json and err.is_terminal,
+                durable=not args.bench_no_commit,
+            )
         run_ui.print_report(report, as_json=args.json)
         return report.exit_code
 
@@ -145,18 +141,14 @@ async def _guard(
             "(--max-changes / limits.max_changes)",
             REFUSED,
         )
-    if yes or changes == 0:
+    if changes == 0:
         return
-    if not common.stdin_is_terminal():
-        raise CommandError("no terminal to confirm on: pass --yes to apply without asking", REFUSED)
     unrents = sum(1 for task in prepared.tasks if task.action == "unrent")
-    question = (
+    await run_ui.confirm(
         f"Apply {changes} changes ({changes - unrents} updates, {unrents} unrents) "
-        f"to account {connection.auth_id}? [y/N] "
+        f"to account {connection.auth_id}?",
+        yes=yes,
     )
-    answer = await anyio.to_thread.run_sync(lambda: input(question))
-    if answer.strip().lower() not in ("y", "yes"):
-        raise CommandError("not confirmed", REFUSED)
 
 
 def _settings(

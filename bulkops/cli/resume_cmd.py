@@ -7,10 +7,10 @@ import argparse
 import anyio
 
 from bulkops.cli import common, run_ui
-from bulkops.cli.common import INVALID, OK, REFUSED, CommandError, out
+from bulkops.cli.common import INVALID, OK, CommandError, out
 from bulkops.connect import Target, connect
 from bulkops.journal import Journal, RunInfo, summarize
-from bulkops.runner import FailureLimit, Runner
+from bulkops.runner import FailureLimit
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,10 +56,6 @@ def run(args: argparse.Namespace) -> int:
     )
     limit = settings.get("max_failures")
     max_failures = FailureLimit(**limit) if limit else None
-    if not args.yes and not common.stdin_is_terminal():
-        raise CommandError(
-            "no terminal to confirm on: pass --yes to resume without asking", REFUSED
-        )
 
     async def main() -> int:
         async with connect(target) as connection:
@@ -70,26 +66,15 @@ def run(args: argparse.Namespace) -> int:
                     f"{connection.auth_id}",
                     INVALID,
                 )
-            if not args.yes:
-                answer = await anyio.to_thread.run_sync(
-                    lambda: input(f"Resume run {info.id}: {todo} tasks left? [y/N] ")
-                )
-                if answer.strip().lower() not in ("y", "yes"):
-                    raise CommandError("not confirmed", REFUSED)
-            with journal.lock(info.id):
-                journal.set_status(info.id, "running")
-                runner = Runner(
-                    journal,
-                    info.id,
-                    connection.client,
-                    connection.throttle,
-                    concurrency=target.concurrency,
-                    max_failures=max_failures,
-                    policy=connection.policy,
-                )
-                report = await run_ui.watch(
-                    runner, journal, live=not args.json and common.err.is_terminal
-                )
+            await run_ui.confirm(f"Resume run {info.id}: {todo} tasks left?", yes=args.yes)
+            report = await run_ui.execute(
+                journal,
+                info.id,
+                connection,
+                concurrency=target.concurrency,
+                max_failures=max_failures,
+                live=not args.json and common.err.is_terminal,
+            )
         run_ui.print_report(report, as_json=args.json)
         return report.exit_code
 

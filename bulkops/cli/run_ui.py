@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +19,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from bulkops.cli.common import FAILED, INTERRUPTED, OK, err, out
+from bulkops.cli import common
+from bulkops.cli.common import FAILED, INTERRUPTED, OK, REFUSED, CommandError, err, out
+from bulkops.connect import Connection
 from bulkops.journal import Journal, summarize
-from bulkops.runner import Runner
+from bulkops.runner import FailureLimit, Runner
 
 log = structlog.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
@@ -56,6 +59,45 @@ class RunReport:
             "requests_per_second": round(self.requests / self.elapsed, 2) if self.elapsed else None,
             "exit_code": self.exit_code,
         }
+
+
+async def confirm(question: str, *, yes: bool) -> None:
+    """Go on only with --yes, or a "y" typed at a terminal; otherwise refuse (exit 3)."""
+    if yes:
+        return
+    if not common.stdin_is_terminal():
+        raise CommandError(
+            "no terminal to confirm on: pass --yes to go ahead without asking", REFUSED
+        )
+    answer = await anyio.to_thread.run_sync(lambda: input(f"{question} [y/N] "))
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CommandError("not confirmed", REFUSED)
+
+
+async def execute(
+    journal: Journal,
+    run_id: str,
+    connection: Connection,
+    *,
+    concurrency: int,
+    max_failures: FailureLimit | None,
+    live: bool,
+    durable: bool = True,
+) -> RunReport:
+    """Run `run_id` to its end (or a stop) under its lock, showing progress."""
+    with journal.lock(run_id):
+        journal.set_status(run_id, "running")
+        runner = Runner(
+            journal,
+            run_id,
+            connection.client,
+            connection.throttle,
+            concurrency=concurrency,
+            max_failures=max_failures,
+            policy=connection.policy,
+            durable=durable,
+        )
+        return await watch(runner, journal, live=live)
 
 
 async def watch(runner: Runner, journal: Journal, *, live: bool) -> RunReport:
@@ -130,7 +172,7 @@ def _fields(runner: Runner) -> dict[str, Any]:
 
 def print_report(report: RunReport, *, as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(report.as_json()))
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
         return
     c = report.counts
     out.print(
