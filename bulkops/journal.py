@@ -1,10 +1,14 @@
 """The checkpoint journal: every run's frozen task list and each task's state, in SQLite.
 
-A task is written `inflight` (and committed) before its request is sent, and `succeeded`/`failed`
-after the answer. Completion marks may sit in a batch for a moment: if the process dies first, the
-task is still `inflight`, and resume checks the number with a GET instead of sending blindly, so
-no completed work is lost and nothing is sent twice. WAL with synchronous=NORMAL survives kill -9
-(the OS keeps what was written); a power cut may lose the last few marks, which resume re-checks.
+Before a task's request is sent, the task is covered by a committed *lease*: a range of the run's
+task numbers (seq) whose tasks, while still `pending`, may have been sent. Reads show those tasks
+as `inflight`. One commit leases a block of tasks ahead of the workers, so a run does not pay a
+commit (and a row write) per task for this guarantee; writing `inflight` marks explicitly works
+too. After the answer a task is written `succeeded`/`failed`. Completion marks may sit in a batch
+for a moment: if the process dies first, the task still reads `inflight`, and resume checks the
+number with a GET instead of sending blindly, so no completed work is lost and nothing is sent
+twice. WAL with synchronous=NORMAL survives kill -9 (the OS keeps what was written); a power cut
+may lose the last few marks, which resume re-checks.
 """
 
 from __future__ import annotations
@@ -52,7 +56,19 @@ CREATE TABLE IF NOT EXISTS tasks (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tasks_state ON tasks (run_id, state);
+CREATE TABLE IF NOT EXISTS leases (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+    lo INTEGER NOT NULL,
+    hi INTEGER NOT NULL
+) WITHOUT ROWID;
 """
+# A pending task inside its run's lease may have been sent: every read shows it as in flight.
+_SHOWN: Final = (
+    "CASE WHEN state = 'pending' AND seq >= :lo AND seq < :hi THEN 'inflight' ELSE state END"
+)
+_COLUMNS: Final = (
+    f"run_id, seq, number, rule, action, body, changes, before, {_SHOWN}, attempts, error"
+)
 
 
 class JournalError(Exception):
@@ -97,6 +113,28 @@ class Mark:
     state: str
     attempts: int = 0
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The tasks with lo <= seq < hi that are still pending may have been sent."""
+
+    lo: int
+    hi: int
+
+
+class Batch(list[Mark]):
+    """Marks to write in one transaction, with the writer's lease (or its release) riding along.
+
+    A list of marks, so any writer that takes marks (a test's, the benchmark's no-op) takes it.
+    """
+
+    def __init__(
+        self, marks: Iterable[Mark] = (), lease: Lease | None = None, release: bool = False
+    ) -> None:
+        super().__init__(marks)
+        self.lease = lease
+        self.release = release
 
 
 def _now() -> str:
@@ -149,15 +187,39 @@ class Journal:
         return run_id
 
     def record(self, run_id: str, marks: Sequence[Mark]) -> None:
-        """Write a batch of task state changes in one transaction."""
-        if not marks:
+        """Write a batch of task state changes, and a Batch's lease, in one transaction.
+
+        A lease only ever widens upwards (`hi` keeps the largest value written) until released,
+        so a resumed process cannot uncover tasks that a dead one may have sent.
+        """
+        lease = marks.lease if isinstance(marks, Batch) else None
+        release = isinstance(marks, Batch) and marks.release
+        if not marks and lease is None and not release:
             return
         with self._transaction():
-            self._db.executemany(
-                "UPDATE tasks SET state = ?, attempts = attempts + ?, error = ? "
-                "WHERE run_id = ? AND seq = ?",
-                [(m.state, m.attempts, m.error, run_id, m.seq) for m in marks],
-            )
+            if marks:
+                self._db.executemany(
+                    "UPDATE tasks SET state = ?, attempts = attempts + ?, error = ? "
+                    "WHERE run_id = ? AND seq = ?",
+                    [(m.state, m.attempts, m.error, run_id, m.seq) for m in marks],
+                )
+            if release:
+                self._db.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
+            elif lease is not None:
+                self._db.execute(
+                    "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (run_id) "
+                    "DO UPDATE SET lo = excluded.lo, hi = MAX(hi, excluded.hi)",
+                    (run_id, lease.lo, lease.hi),
+                )
+
+    def lease(self, run_id: str) -> Lease | None:
+        """The run's current lease, if a process holds (or a dead one left) one."""
+        row = self._db.execute("SELECT lo, hi FROM leases WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else Lease(row[0], row[1])
+
+    def _bounds(self, run_id: str) -> dict[str, Any]:
+        lease = self.lease(run_id) or Lease(0, 0)
+        return {"run": run_id, "lo": lease.lo, "hi": lease.hi}
 
     def set_status(self, run_id: str, status: str) -> None:
         with self._transaction():
@@ -166,11 +228,15 @@ class Journal:
             )
 
     def skip_remaining(self, run_id: str) -> int:
-        """Mark every task not yet started as skipped (the failure threshold stopped the run)."""
+        """Mark every task not yet started as skipped (the failure threshold stopped the run).
+
+        A pending task inside a lease may have been sent: it stays in flight, not skipped.
+        """
         with self._transaction():
             cursor = self._db.execute(
-                "UPDATE tasks SET state = 'skipped' WHERE run_id = ? AND state = 'pending'",
-                (run_id,),
+                "UPDATE tasks SET state = 'skipped' WHERE run_id = :run AND state = 'pending' "
+                "AND NOT (seq >= :lo AND seq < :hi)",
+                self._bounds(run_id),
             )
         return cursor.rowcount
 
@@ -187,12 +253,10 @@ class Journal:
 
     def tasks(self, run_id: str, states: Sequence[str] | None = None) -> Iterator[TaskRow]:
         """Stream a run's tasks in order, optionally only those in `states`."""
-        query = "SELECT * FROM tasks WHERE run_id = ?"
-        params: list[Any] = [run_id]
-        if states:
-            query += f" AND state IN ({', '.join('?' * len(states))})"
-            params.extend(states)
-        cursor = self._db.execute(query + " ORDER BY seq", params)
+        where, params = _state_filter(states, self._bounds(run_id))
+        cursor = self._db.execute(
+            f"SELECT {_COLUMNS} FROM tasks WHERE run_id = :run{where} ORDER BY seq", params
+        )
         for row in cursor:
             yield _task_row(row)
 
@@ -202,14 +266,14 @@ class Journal:
         Keyset paging (seq > last seen) keeps memory flat for any run size and never holds a
         cursor open across writes to the same table.
         """
-        marks = ", ".join("?" * len(states))
-        query = (
-            f"SELECT * FROM tasks WHERE run_id = ? AND seq > ? AND state IN ({marks}) "
-            "ORDER BY seq LIMIT ?"
-        )
         last = -1
         while True:
-            rows = self._db.execute(query, (run_id, last, *states, batch)).fetchall()
+            where, params = _state_filter(states, self._bounds(run_id))
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM tasks WHERE run_id = :run AND seq > :last{where} "
+                "ORDER BY seq LIMIT :batch",
+                {**params, "last": last, "batch": batch},
+            ).fetchall()
             yield from (_task_row(row) for row in rows)
             if len(rows) < batch:
                 return
@@ -218,7 +282,8 @@ class Journal:
     def counts(self, run_id: str) -> dict[str, int]:
         counts = dict.fromkeys(TASK_STATES, 0)
         rows = self._db.execute(
-            "SELECT state, COUNT(*) FROM tasks WHERE run_id = ? GROUP BY state", (run_id,)
+            f"SELECT {_SHOWN} AS shown, COUNT(*) FROM tasks WHERE run_id = :run GROUP BY shown",
+            self._bounds(run_id),
         )
         counts.update(dict(rows))
         return counts
@@ -253,6 +318,24 @@ class Journal:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise JournalError(f"journal write failed in {self.state_dir}: {exc}") from None
+
+
+def _state_filter(
+    states: Sequence[str] | None, params: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """SQL (starting " AND") keeping the tasks that read as one of `states`, and its parameters."""
+    if not states:
+        return "", params
+    # A task reads inflight if stored so, or pending inside the lease: the index narrows to the
+    # stored states, the lease test then picks among them.
+    stored = set(states) | ({"pending"} if "inflight" in states else set())
+    names = {f"stored{i}": state for i, state in enumerate(sorted(stored))}
+    shown = {f"shown{i}": state for i, state in enumerate(states)}
+    where = (
+        f" AND state IN ({', '.join(':' + n for n in names)})"
+        f" AND {_SHOWN} IN ({', '.join(':' + n for n in shown)})"
+    )
+    return where, {**params, **names, **shown}
 
 
 def summarize(counts: dict[str, int]) -> dict[str, int]:

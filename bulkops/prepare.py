@@ -16,7 +16,7 @@ from datetime import date
 import anyio
 
 from bulkops import savedplan
-from bulkops.client import NotFoundError
+from bulkops.client import NotFoundError, PlivoError
 from bulkops.connect import Connection
 from bulkops.execute import retry
 from bulkops.execute.pool import run_pool
@@ -112,6 +112,7 @@ async def check_references(plan: Plan, connection: Connection) -> None:
             if "subaccount" in fields:
                 subaccounts.add(fields["subaccount"])
     problems: list[str] = []
+    failures: list[PlivoError] = []
 
     async def check(kind: str, ident: str) -> None:
         client = connection.client
@@ -120,12 +121,16 @@ async def check_references(plan: Plan, connection: Connection) -> None:
             await retry.call(lambda: get(ident), connection.policy, connection.throttle)
         except NotFoundError:
             problems.append(f"{kind} {ident} does not exist in account {connection.auth_id}")
+        except PlivoError as error:  # raised after the group, as itself, not wrapped in a group
+            failures.append(error)
 
     async with anyio.create_task_group() as group:
         for app in sorted(apps):
             group.start_soon(check, "application", app)
         for sub in sorted(subaccounts):
             group.start_soon(check, "subaccount", sub)
+    if failures:
+        raise failures[0]
     if problems:
         raise PreparationError(sorted(problems))
 

@@ -6,7 +6,7 @@ The runner knows the client and the journal; the pool and the throttle it drives
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import anyio
@@ -17,7 +17,7 @@ from bulkops.execute import retry
 from bulkops.execute.pool import run_pool
 from bulkops.execute.recorder import Recorder
 from bulkops.execute.throttle import Throttle
-from bulkops.journal import Journal, Mark, TaskRow
+from bulkops.journal import Batch, Journal, Mark, TaskRow
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 
 log = structlog.get_logger("bulkops.run")
@@ -103,6 +103,8 @@ class Runner:
         self.recorder = Recorder(self._write if durable else lambda marks: None)
         self.progress = Progress()
         self.stop_reason: str | None = None
+        # Tasks a dead process may have sent whose outcome the start-up check could not confirm.
+        self._suspects: set[int] = set()
 
     def request_stop(self, reason: str) -> None:
         """Start no new task; in-flight ones finish and are recorded."""
@@ -121,8 +123,10 @@ class Runner:
                 concurrency=self.concurrency,
                 stopping=lambda: self.stop_reason is not None,
             )
-        finally:
-            self.recorder.flush()
+        except BaseException:
+            self.recorder.flush()  # cancelled requests may have been sent: their lease stays
+            raise
+        self.recorder.close()  # every request has its answer recorded: nothing is in flight
         return self._conclude()
 
     def _conclude(self) -> str:
@@ -141,7 +145,8 @@ class Runner:
 
     async def _perform(self, row: TaskRow, allowed_failures: int | None) -> None:
         await self.recorder.started(row.seq)
-        attempts = retry.Attempts(outcome_unknown=row.state == "inflight")
+        # Not row.state: it reads "inflight" inside this run's own lease, too.
+        attempts = retry.Attempts(outcome_unknown=row.seq in self._suspects)
         try:
             await retry.call(lambda: self._send(row), self.policy, self.throttle, attempts)
             mark = Mark(row.seq, "succeeded", attempts.sent)
@@ -176,8 +181,8 @@ class Runner:
             progress.failed += 1
             log.warning("task_failed", number=row.number, action=row.action, error=mark.error)
 
-    def _write(self, marks: Sequence[Mark]) -> None:
-        self.journal.record(self.run_id, marks)
+    def _write(self, batch: Batch) -> None:
+        self.journal.record(self.run_id, batch)
 
     async def _reconcile_inflight(self) -> None:
         """A task left in flight by a dead process may or may not have reached Plivo: look."""
@@ -193,6 +198,7 @@ class Runner:
 
         await run_pool(iter(rows), check, concurrency=RECONCILE_CONCURRENCY, stopping=lambda: False)
         self.journal.record(self.run_id, marks)
+        self._suspects = {row.seq for row in rows} - {mark.seq for mark in marks}
 
     async def _already_done(self, row: TaskRow) -> bool:
         try:

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("interrupted")
         return INTERRUPTED
     except Exception as exc:  # every known failure becomes a message and an exit code
-        message, code = explain(exc)
+        message, code = explain(_first_cause(exc))
         # The message may quote the user's own text: never let rich read it as markup.
         err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
         if code == REFUSED:
@@ -52,10 +52,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _first_cause(exc: Exception) -> Exception:
+    """The error inside an exception group from a task group: what actually went wrong."""
+    while isinstance(exc, ExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
 def explain(exc: Exception) -> tuple[str, int]:
     """The message and exit code for an error that reached the top."""
     # Imported here so that `bulkops --help` does not load every stage.
-    from bulkops.client import AuthenticationError, MissingCredentialsError, PlivoError
+    from bulkops.client import AuthenticationError, CredentialsError, PlivoError
     from bulkops.journal import JournalError, RunLockedError
     from bulkops.numbers import InvalidNumberError
     from bulkops.plan.problems import PlanError
@@ -72,7 +79,7 @@ def explain(exc: Exception) -> tuple[str, int]:
         return f"the plan has {count} problem{'s' if count > 1 else ''}:\n{lines}", INVALID
     if isinstance(exc, PlanConflictError | PreparationError | SavedPlanError):
         return str(exc), INVALID
-    if isinstance(exc, MissingCredentialsError | InvalidNumberError):
+    if isinstance(exc, CredentialsError | InvalidNumberError):
         return str(exc), INVALID
     if isinstance(exc, RunLockedError):
         return str(exc), REFUSED

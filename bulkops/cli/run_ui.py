@@ -43,7 +43,8 @@ class RunReport:
     def exit_code(self) -> int:
         if self.status == "interrupted":
             return INTERRUPTED
-        if self.status == "stopped" or self.counts["failed"]:
+        # A stale task (drifted since review) was not carried out: not a success either.
+        if self.status == "stopped" or self.counts["failed"] or self.counts["stale"]:
             return FAILED
         return OK
 
@@ -186,5 +187,5 @@ def print_report(report: RunReport, *, as_json: bool) -> None:
     )
     if report.status == "interrupted":
         out.print(f"resume with: bulkops resume {report.run_id}")
-    if c["failed"]:
-        out.print(f"see failures with: bulkops show {report.run_id}")
+    if c["failed"] or c["stale"]:
+        out.print(f"see which numbers with: bulkops show {report.run_id}")

@@ -9,6 +9,7 @@ from bulkops.client.client import DEFAULT_API_URL, PlivoClient
 from bulkops.client.credentials import Credentials
 from bulkops.client.errors import (
     AuthenticationError,
+    CredentialsError,
     InvalidRequestError,
     MissingCredentialsError,
     NotFoundError,
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_API_URL",
     "AuthenticationError",
     "Credentials",
+    "CredentialsError",
     "InvalidRequestError",
     "MissingCredentialsError",
     "NotFoundError",

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from bulkops.client.errors import MissingCredentialsError
+from bulkops.client.errors import CredentialsError, MissingCredentialsError
 
 AUTH_ID_PATTERN: Final = re.compile(r"(MA|SA)[A-Z0-9]{18}")
 ENV_AUTH_ID: Final = "PLIVO_AUTH_ID"
@@ -26,12 +26,12 @@ class Credentials:
         # Never echo the value: someone who swapped the two variables would print their token.
         if not isinstance(self.auth_id, str) or not AUTH_ID_PATTERN.fullmatch(self.auth_id):
             length = len(self.auth_id) if isinstance(self.auth_id, str) else 0
-            raise ValueError(
+            raise CredentialsError(
                 f"{ENV_AUTH_ID} is not a Plivo auth_id: expected MA or SA followed by 18 "
                 f"uppercase letters or digits (20 characters), got {length} characters"
             )
         if not isinstance(self.auth_token, str) or not self.auth_token.strip():
-            raise ValueError(f"{ENV_AUTH_TOKEN} is empty")
+            raise CredentialsError(f"{ENV_AUTH_TOKEN} is empty")
 
     def __repr__(self) -> str:
         return f"Credentials(auth_id={self.auth_id!r}, auth_token='***')"

@@ -13,7 +13,8 @@ Everything the client raises after a request was attempted is a PlivoError::
 
 Raised before any request, for input that must not reach a URL (both are ValueErrors):
 
-    MissingCredentialsError      PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN not set
+    CredentialsError             PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN malformed
+    └── MissingCredentialsError  … or not set
     bulkops.numbers.InvalidNumberError
 
 `error_for` is the single place where a status code or an aiohttp exception becomes one of these;
@@ -32,7 +33,11 @@ _MAX_DETAIL: Final = 300
 _CREDENTIALS_HINT: Final = "check PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN"
 
 
-class MissingCredentialsError(ValueError):
+class CredentialsError(ValueError):
+    """PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN are not usable as given (checked before any request)."""
+
+
+class MissingCredentialsError(CredentialsError):
     """PLIVO_AUTH_ID or PLIVO_AUTH_TOKEN is not set."""
 
 

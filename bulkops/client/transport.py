@@ -46,6 +46,12 @@ class Transport:
             timeout=aiohttp.ClientTimeout(total=timeout),
             connector=aiohttp.TCPConnector(limit=max_connections),
         )
+        # aiohttp silently re-sends an idempotent request (DELETE included) once when a pooled
+        # connection drops before the answer. A hidden second unrent then reads as a 404 that
+        # looks like "never was ours". The retry layer above must see every attempt, so turn
+        # it off (aiohttp offers no public switch for it).
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
 
     async def close(self) -> None:
         await self._session.close()

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bulkops.emulator.errors import bad_request
+
 if TYPE_CHECKING:
     from bulkops.emulator.state import Emulator
 
@@ -19,9 +21,9 @@ def _since(request: web.Request) -> int:
     try:
         since = int(raw)
     except ValueError:
-        raise web.HTTPBadRequest(text="since must be an integer") from None
+        raise bad_request(f"since must be an integer, got {raw!r}") from None
     if since < 0:
-        raise web.HTTPBadRequest(text="since must be 0 or more")
+        raise bad_request(f"since must be 0 or more, got {since}")
     return since
 
 

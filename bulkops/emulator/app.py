@@ -11,8 +11,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import hdrs, web
 
@@ -22,7 +21,8 @@ from bulkops.emulator.guards import Verdict, format_retry_after
 from bulkops.emulator.listing import new_api_id
 from bulkops.emulator.state import Emulator
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler, Middleware
 
 ADMIN_PREFIX: Final = "/__admin/"
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -111,7 +111,7 @@ async def _read_body(request: web.Request) -> dict[str, object]:
     return data
 
 
-def _pipeline(emu: Emulator) -> Any:
+def _pipeline(emu: Emulator) -> Middleware:
     latency = emu.config.faults.latency
     admin = emu.config.admin
 
@@ -119,7 +119,7 @@ def _pipeline(emu: Emulator) -> Any:
     async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX):
             # Admin traffic is exempt from auth, limits, faults and the records.
-            return await handler(request) if admin else error_response(404, "not found")
+            return await _route(request, handler) if admin else error_response(404, "not found")
         if latency:
             await asyncio.sleep(latency)
         now = time.monotonic()
@@ -147,6 +147,11 @@ async def _respond(
         return _too_many_requests(emu)
     if verdict.error_status:
         return error_response(verdict.error_status, _SERVER_ERRORS[verdict.error_status])
+    return await _route(request, handler)
+
+
+async def _route(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Run the handler, answering every refusal (ours or the router's) in Plivo's JSON shape."""
     try:
         return await handler(request)
     except ApiError as error:

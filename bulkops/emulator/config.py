@@ -59,13 +59,13 @@ class Faults:
     def __post_init__(self) -> None:
         for name in ("error_rate", "drop_rate", "drop_after_rate", "throttle_rate"):
             _check_rate(name, getattr(self, name))
-        if self.latency < 0:
+        if not self.latency >= 0:  # also refuses NaN
             raise ValueError(f"latency must not be negative, got {self.latency!r}")
-        if self.retry_after is not None and self.retry_after < 0:
+        if self.retry_after is not None and not self.retry_after >= 0:
             raise ValueError(f"retry_after must not be negative, got {self.retry_after!r}")
 
     @property
-    def any(self) -> bool:
+    def enabled(self) -> bool:
         """True when some request may be faulted (latency alone does not count)."""
         rates = (self.error_rate, self.drop_rate, self.drop_after_rate, self.throttle_rate)
         return any(rate > 0 for rate in rates)

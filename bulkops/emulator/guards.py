@@ -56,7 +56,7 @@ class FaultDice:
 
     def roll(self) -> Verdict:
         faults = self._faults
-        if not faults.any:
+        if not faults.enabled:
             return NO_FAULT
         rand = self._rng.random
         error = rand() < faults.error_rate

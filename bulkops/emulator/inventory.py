@@ -41,7 +41,6 @@ class _Kind:
     us: bool = False
 
 
-_US = "UNITED STATES"
 _KINDS: Final = (
     _Kind(
         "local",
@@ -78,7 +77,7 @@ _KINDS: Final = (
     _Kind(
         "fixed",
         "United Kingdom",
-        (("4420", "London", "London"), ("44161", "Manchester", "Manchester")),
+        (("4420", "London", "London"), ("4429", "Cardiff", "Wales")),
         8,
         (_VOICE,),
         "0.80000",
@@ -87,7 +86,7 @@ _KINDS: Final = (
     _Kind(
         "mobile",
         "United Kingdom",
-        (("447", "", "UNITED KINGDOM"),),
+        (("447", "", ""),),
         9,
         (_VOICE_SMS,),
         "1.20000",
@@ -96,7 +95,7 @@ _KINDS: Final = (
     _Kind(
         "fixed", "France", (("331", "Paris", "Ile-de-France"),), 8, (_VOICE,), "1.00000", "0.00950"
     ),
-    _Kind("mobile", "France", (("336", "", "FRANCE"),), 8, (_VOICE_SMS,), "2.00000", "0.01000"),
+    _Kind("mobile", "France", (("336", "", ""),), 8, (_VOICE_SMS,), "2.00000", "0.01000"),
     _Kind(
         "fixed",
         "Germany",
@@ -115,9 +114,7 @@ _KINDS: Final = (
         "3.00000",
         "0.01200",
     ),
-    _Kind(
-        "mobile", "Australia", (("614", "", "AUSTRALIA"),), 8, (_VOICE_SMS,), "6.00000", "0.01000"
-    ),
+    _Kind("mobile", "Australia", (("614", "", ""),), 8, (_VOICE_SMS,), "6.00000", "0.01000"),
 )
 # Per 100 numbers: US local 74, toll-free 10, UK 3+3, FR 2+2, DE 3, IN 2, AU 1.
 _KIND_POOL: Final = (
@@ -182,7 +179,11 @@ def _slots(auth_id: str) -> list[_Slot]:
 def generate_inventory(
     count: int, seed: int, today: datetime.date, auth_id: str
 ) -> dict[str, dict[str, Any]]:
-    """`count` unique numbers → Plivo AccountPhoneNumber objects, ready to serve."""
+    """`count` unique numbers → Plivo AccountPhoneNumber objects, ready to serve, sorted by number.
+
+    Objects are created in number order so that a listing scan walks memory in order: scanning
+    300k dicts scattered across the heap is several times slower than scanning them in sequence.
+    """
     rng = random.Random(seed)
     rand = rng.random
     renewals = [(today + datetime.timedelta(days=d)).isoformat() for d in range(-30, 61)]
@@ -191,9 +192,10 @@ def generate_inventory(
         a: application_uri(auth_id, a) for a in APPLICATION_IDS
     }
     app_uris[None] = None
+    placed = _draw_numbers(rng.choices(_slots(auth_id), k=count), rand)
     # Whole columns at once: rng.choices is much cheaper than one call per number and field.
     columns = zip(
-        rng.choices(_slots(auth_id), k=count),
+        sorted(placed),
         rng.choices(_APP_POOL, k=count),
         rng.choices(_SUBACCOUNT_POOL, k=count),
         rng.choices(renewals, k=count),
@@ -201,10 +203,8 @@ def generate_inventory(
         strict=True,
     )
     inventory: dict[str, dict[str, Any]] = {}
-    for index, (slot, app_id, subaccount, renewal, added_on) in enumerate(columns):
-        number = slot.prefix + str(slot.low + int(rand() * slot.span))
-        if number in inventory:
-            number = _unique_number(slot, rand, inventory)
+    for index, (number, app_id, subaccount, renewal, added_on) in enumerate(columns):
+        slot = placed[number]
         obj = slot.template.copy()
         obj["number"] = number
         obj["resource_uri"] = f"/v1/Account/{auth_id}/Number/{number}/"
@@ -219,6 +219,17 @@ def generate_inventory(
         _vary(obj, slot.kind, rand)
         inventory[number] = obj
     return inventory
+
+
+def _draw_numbers(slots: list[_Slot], rand: Callable[[], float]) -> dict[str, _Slot]:
+    placed: dict[str, _Slot] = {}
+    for slot in slots:
+        while True:
+            number = slot.prefix + str(slot.low + int(rand() * slot.span))
+            if number not in placed:
+                break
+        placed[number] = slot
+    return placed
 
 
 def _vary(obj: dict[str, Any], kind: _Kind, rand: Callable[[], float]) -> None:
@@ -241,16 +252,9 @@ def _pick(pool: Sequence[T], rand: Callable[[], float]) -> T:
 
 
 def _region(kind: _Kind, region: str) -> str:
-    if kind.us:
-        return f"{region}, {_US}" if region else _US
-    return region or kind.country.upper()
-
-
-def _unique_number(slot: _Slot, rand: Callable[[], float], taken: dict[str, Any]) -> str:
-    while True:
-        number = slot.prefix + str(slot.low + int(rand() * slot.span))
-        if number not in taken:
-            return number
+    # Plivo writes "California, UNITED STATES": a state or city, then the country in capitals.
+    country = kind.country.upper()
+    return f"{region}, {country}" if region else country
 
 
 def _alias(index: int, city: str, rand: Callable[[], float]) -> str | None:
@@ -312,6 +316,8 @@ def _us_features(obj: dict[str, Any], kind: _Kind, rand: Callable[[], float]) ->
         obj["profile_uuid"] = _pick(PROFILE_UUIDS, rand)
         obj["caller_reputation_status"] = _pick(_REPUTATIONS, rand)
     if kind.number_type == "tollfree":
+        if not obj["sms_enabled"]:
+            return  # verification is about SMS from toll-free numbers
         status = _pick(_TOLL_FREE, rand)
         obj["toll_free_sms_verification"] = status
         if status != "UNVERIFIED":

@@ -44,7 +44,8 @@ class Emulator:
         self.mutations: list[Mutation] = []
         self.limiter = SlidingWindow(config.rate_limit) if config.rate_limit else None
         self.dice = FaultDice(config.faults, config.seed)
-        self._ordered = sorted(self.numbers)
+        # The inventory is built in number order and deletions keep it so; listings rely on it.
+        self._ordered = list(self.numbers)
         self._listings: dict[tuple[tuple[str, str], ...], list[str]] = {}
 
     def __repr__(self) -> str:
@@ -97,7 +98,10 @@ class Emulator:
 
     def invalidate_listings(self) -> None:
         """Forget cached list results; call after changing `numbers` by hand."""
-        self._ordered = sorted(self.numbers)
+        ordered = sorted(self.numbers.items())
+        self.numbers.clear()
+        self.numbers.update(ordered)
+        self._ordered = list(self.numbers)
         self._listings.clear()
 
     def _matching(self, selection: NumberFilter) -> list[str]:

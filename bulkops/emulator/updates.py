@@ -1,7 +1,7 @@
 """Validate a Number update body and work out what it changes, all or nothing.
 
-Null values are skipped rather than refused: Plivo answered "changed" to legacy plivo-node's
-`app_id: null` and changed nothing, and the SDK may send `None`-free bodies only anyway.
+A null value is skipped, not refused: Plivo answered "changed" to legacy plivo-node's
+`app_id: null` and changed nothing (plivo-node issue #63).
 """
 
 from __future__ import annotations

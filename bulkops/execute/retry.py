@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import anyio
+import structlog
 
 from bulkops.client import (
     AuthenticationError,
@@ -24,6 +25,7 @@ from bulkops.client import (
 from bulkops.execute.throttle import Throttle
 
 T = TypeVar("T")
+log = structlog.get_logger("bulkops.retry")
 
 
 class Verdict(enum.Enum):
@@ -46,11 +48,15 @@ class RetryPolicy:
     max_attempts: int = 6  # for 5xx, dropped connections and timeouts
     max_throttled: int = 30  # 429s one request may meet before it gives up
     base_delay: float = 0.25
+    # A 429 without Retry-After usually means one request too many in the window: a short
+    # first pause loses little, and repeated 429s double it (and slow the throttle down).
+    throttle_base_delay: float = 0.1
     max_delay: float = 20.0
     rng: random.Random = field(default_factory=random.Random)
 
-    def backoff(self, failures: int) -> float:
-        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, failures - 1))
+    def backoff(self, failures: int, base: float | None = None) -> float:
+        start = self.base_delay if base is None else base
+        ceiling = min(self.max_delay, start * 2 ** max(0, failures - 1))
         return self.rng.uniform(ceiling / 2, ceiling)
 
     def decide(self, error: PlivoError, failures: int, throttled: int) -> Decision:
@@ -64,7 +70,11 @@ class RetryPolicy:
         if isinstance(error, RateLimitedError):
             if throttled > self.max_throttled:
                 return Decision(Verdict.GIVE_UP)
-            delay = error.retry_after if error.retry_after is not None else self.backoff(throttled)
+            delay = (
+                error.retry_after
+                if error.retry_after is not None
+                else self.backoff(throttled, self.throttle_base_delay)
+            )
             return Decision(Verdict.THROTTLED, min(delay, self.max_delay * 3))
         if isinstance(error, ServerError | TransportError):
             if failures >= self.max_attempts:
@@ -98,8 +108,20 @@ async def call(
         except PlivoError as error:
             decision = _record(error, attempts, policy)
             if decision.verdict is Verdict.THROTTLED:
+                log.info(
+                    "rate_limited",
+                    request=f"{error.method} {error.path}",
+                    pause=round(decision.delay, 3),
+                )
                 throttle.pause(decision.delay)
             elif decision.verdict is Verdict.RETRY:
+                log.info(
+                    "retrying",
+                    request=f"{error.method} {error.path}",
+                    error=str(error),
+                    attempt=attempts.sent,
+                    delay=round(decision.delay, 3),
+                )
                 await anyio.sleep(decision.delay)
             else:
                 raise

@@ -4,19 +4,24 @@ Plivo counts requests in a window (300 per 5 s). A leaky bucket with a large cap
 a burst of `capacity` requests through on top of the steady rate, which trips a sliding window,
 so the bucket here is small: the steady rate does the work and the burst absorbs jitter.
 
-After a 429 every caller pauses together. When 429s keep coming, the rate also backs off
-(multiplicatively), then creeps back up to the configured rate (additively): the budget is per
-account, so other scripts on the same account may be spending part of it, and a fixed rate would
-keep tripping the limit. An isolated 429 (a burst at the edge of the window) only pauses.
+After a 429 every caller pauses together. When 429s are more than a sliver of recent requests,
+the rate also backs off (multiplicatively), then creeps back up to the configured rate
+(additively): the budget is per account, so other scripts on the same account may be spending
+part of it, and a fixed rate would keep tripping the limit. The odd 429 at the edge of the
+server's window (a rate set right at the limit) only pauses.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 
 import anyio
+import structlog
 from aiolimiter import AsyncLimiter
+
+log = structlog.get_logger("bulkops.throttle")
 
 # Plivo: 300 requests per 5 s. 59/s with a burst of 3 stays at most 298 in any 5 s window.
 PLIVO_LIMIT_PER_SECOND = 60.0
@@ -26,7 +31,9 @@ BACKOFF_FACTOR = 0.75  # rate after a 429, relative to the rate that met it
 RECOVERY_STEP = 0.05  # of the configured rate, regained every RECOVERY_INTERVAL without a 429
 RECOVERY_INTERVAL = 1.0
 MIN_RATE = 0.5
-STRIKE_WINDOW = 5.0  # a 429 this soon after the previous one means the rate itself is too high
+RECENT = 5.0  # seconds of history that decide whether 429s mean "too fast"
+TOO_FAST = 0.02  # share of recent requests answered 429 above which the rate backs off
+SETTLE = 1.0  # seconds a slow-down is given to show its effect before the next one
 
 
 class Throttle:
@@ -49,7 +56,10 @@ class Throttle:
         self._limiter = self._bucket(rate)
         self._resume_at = 0.0
         self._changed_at = 0.0
-        self._last_throttled_at = -math.inf
+        self._drain_burst = False
+        self._slowed_at = -math.inf
+        self._sent: deque[float] = deque()
+        self._throttled: deque[float] = deque()
         self.pauses = 0
 
     def _bucket(self, rate: float | None) -> AsyncLimiter | None:
@@ -58,24 +68,41 @@ class Throttle:
 
     async def wait(self) -> None:
         """Return when the caller may send one request."""
-        await self._sleep_through_pause()
-        self._recover()
-        if self._limiter is not None:
-            await self._limiter.acquire()
-        # A 429 may have started a pause while we queued for the bucket.
-        await self._sleep_through_pause()
+        while True:
+            await self._sleep_through_pause()
+            self._recover()
+            if self._limiter is None:
+                return
+            # The bucket filled up during a pause: the first caller after it takes the whole
+            # burst, so requests resume at the steady rate instead of all at once.
+            amount, self._drain_burst = (self._burst if self._drain_burst else 1), False
+            await self._limiter.acquire(amount)
+            if self._clock() >= self._resume_at:
+                break
+            # A 429 started a pause while we queued: queue again after it rather than fire
+            # together with every other caller the moment it ends.
+        if self.rate is not None:
+            self._remember(self._sent, self._clock())
 
     def pause(self, seconds: float) -> None:
         """Hold every caller for `seconds` from now and slow down (a 429 was met)."""
         now = self._clock()
-        if now >= self._resume_at:  # answers to requests sent before the pause don't compound
-            if now - self._last_throttled_at < STRIKE_WINDOW:
-                self._set_rate(max(MIN_RATE, (self.current_rate or 0) * BACKOFF_FACTOR), now)
-            self._last_throttled_at = now
+        self._remember(self._throttled, now)
+        # Answers to requests sent before the last slow-down took effect don't compound it.
+        too_fast = len(self._throttled) > TOO_FAST * len(self._sent)
+        if too_fast and now >= self._resume_at and now - self._slowed_at >= SETTLE:
+            self._set_rate(max(MIN_RATE, (self.current_rate or 0) * BACKOFF_FACTOR), now)
         resume_at = now + max(0.0, seconds)
         if resume_at > self._resume_at:
             self._resume_at = resume_at
+            self._drain_burst = True
             self.pauses += 1
+
+    @staticmethod
+    def _remember(times: deque[float], now: float) -> None:
+        times.append(now)
+        while times[0] < now - RECENT:
+            times.popleft()
 
     def _recover(self) -> None:
         if self.rate is None or self.current_rate is None or self.current_rate >= self.rate:
@@ -87,6 +114,9 @@ class Throttle:
     def _set_rate(self, rate: float, now: float) -> None:
         if self.rate is None:
             return
+        if rate < (self.current_rate or 0):
+            log.warning("slowing_down", after="repeated 429s", rate=round(rate, 2))
+            self._slowed_at = now
         self.current_rate = rate
         self._limiter = self._bucket(rate)
         self._changed_at = now

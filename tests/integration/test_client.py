@@ -245,3 +245,23 @@ async def test_a_slow_server_is_a_transport_error_after_the_timeout(
     async with _client(emu, timeout=0.1) as client:
         with pytest.raises(TransportError, match="timed out"):
             await client.list_numbers_page({})
+
+
+async def test_a_dropped_unrent_is_not_silently_sent_again(make_emulator: MakeEmulator) -> None:
+    """An unrent whose connection drops after it was applied surfaces as a TransportError, once.
+
+    aiohttp on its own would re-send the DELETE on a reused connection and report the second
+    answer, a 404, as if the number had never been ours.
+    """
+    from bulkops.emulator.guards import FaultDice
+
+    emu = await make_emulator(numbers=20)
+    number = sorted(emu.emulator.numbers)[0]
+    async with _client(emu) as client:
+        await client.get_number(number)  # leaves a kept-alive connection in the pool
+        emu.emulator.dice = FaultDice(Faults(drop_after_rate=1.0), seed=1)
+        with pytest.raises(TransportError):
+            await client.unrent_number(number)
+    deletes = [s for s in emu.emulator.served if s.method == "DELETE"]
+    assert len(deletes) == 1
+    assert number not in emu.emulator.numbers

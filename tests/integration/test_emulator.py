@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import datetime
@@ -10,11 +11,13 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+import bulkops.emulator as emulator_package
 from bulkops.emulator import (
     APPLICATION_IDS,
     SUBACCOUNT_IDS,
@@ -465,11 +468,11 @@ async def test_rate_limit_refuses_the_request_over_budget_then_recovers(
 
 async def test_refused_requests_do_not_use_up_the_budget(make_emulator: MakeEmulator) -> None:
     """Hammering a 429 does not prolong it: after one period the full budget is back."""
-    running = await make_emulator(rate_limit=RateLimit(requests=3, period=0.5))
+    running = await make_emulator(rate_limit=RateLimit(requests=3, period=1.0))
     async with api_for(running) as api:
         first = await asyncio.gather(*(api.get("/Application/") for _ in range(8)))
         assert sorted(s for s, _ in first) == [200] * 3 + [429] * 5
-        await asyncio.sleep(0.55)
+        await asyncio.sleep(1.05)
         again = await asyncio.gather(*(api.get("/Application/") for _ in range(3)))
         assert [s for s, _ in again] == [200] * 3
 
@@ -582,7 +585,9 @@ async def test_admin_routes_report_and_reset_when_enabled(make_emulator: MakeEmu
         _, served, _ = await api.call("GET", "/__admin/served", headers={}, params={"since": 1})
         _, mutations, _ = await api.call("GET", "/__admin/mutations", headers={})
         _, stats, _ = await api.call("GET", "/__admin/stats", headers={})
+        bad, complaint, _ = await api.call("GET", "/__admin/served?since=-1", headers={})
         status, _, _ = await api.call("POST", "/__admin/reset", headers={})
+    assert (bad, complaint["error"]) == (400, "since must be 0 or more, got -1")
     assert [row["method"] for row in served["served"]] == ["GET"]
     assert served["next"] == 2
     assert mutations["mutations"][0]["fields"] == {"alias": "seen by admin"}
@@ -649,11 +654,43 @@ def test_inventory_looks_like_a_real_account() -> None:
         "PROCESSING",
         "COMPLETED",
     }
-    tollfree = {
-        obj["toll_free_sms_verification"] for obj in numbers if obj["number_type"] == "tollfree"
+    tollfree = Counter(
+        (obj["sms_enabled"], obj["toll_free_sms_verification"])
+        for obj in numbers
+        if obj["number_type"] == "tollfree"
+    )
+    assert {state for sms, state in tollfree if sms} == {
+        "UNVERIFIED",
+        "PENDING_VERIFICATION",
+        "VERIFIED",
     }
-    assert tollfree == {"UNVERIFIED", "PENDING_VERIFICATION", "VERIFIED"}
+    assert {state for sms, state in tollfree if not sms} == {None}
     renewals = sorted(obj["renewal_date"] for obj in numbers)
     assert renewals[0] >= "2026-04-01"
     assert renewals[-1] <= "2026-06-30"
     assert all(obj["added_on"] < TODAY.isoformat() for obj in numbers)
+
+
+def test_hand_edits_show_in_listings_after_invalidate() -> None:
+    """A test that edits `numbers` directly sees its edit in listings once it invalidates them."""
+    emu = Emulator(EmulatorConfig(numbers=50, today=TODAY))
+    assert emu.list_numbers([("alias", "Hand Made")])["objects"] == []
+    number = sorted(emu.numbers)[10]
+    emu.numbers[number]["alias"] = "Hand Made"
+    emu.invalidate_listings()
+    assert [o["number"] for o in emu.list_numbers([("alias", "Hand Made")])["objects"]] == [number]
+
+
+def test_emulator_imports_nothing_else_of_bulkops() -> None:
+    """The emulator depends only on the stdlib and aiohttp, so it is an honest other side."""
+    package = Path(emulator_package.__file__).parent
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] == "bulkops":
+                    assert name.startswith("bulkops.emulator"), f"{source.name} imports {name}"

@@ -96,32 +96,43 @@ async def test_pause_holds_every_waiter_until_it_ends() -> None:
     assert min(through) >= paused_at + 0.05
 
 
-async def test_a_429_slows_the_rate_down_and_it_recovers_later() -> None:
-    """After a 429 the throttle sends slower, then climbs back to the configured rate."""
+async def _send(throttle: Throttle, count: int) -> None:
+    for _ in range(count):
+        await throttle.wait()
+
+
+async def test_an_odd_429_only_pauses_but_many_slow_the_rate_down() -> None:
+    """One 429 in a hundred requests pauses; a few percent of 429s also lower the rate."""
     now = [1000.0]
-    throttle = Throttle(rate=100, clock=lambda: now[0])
+    throttle = Throttle(rate=1000, clock=lambda: now[0])
+    await _send(throttle, 100)
     throttle.pause(0.0)
-    assert throttle.current_rate == 100, "an isolated 429 only pauses"
-    now[0] += 1.0
+    assert throttle.current_rate == 1000, "an isolated 429 only pauses"
+    now[0] += 1.5
     throttle.pause(0.0)
-    assert throttle.current_rate == 75
-    now[0] += 1.0
     throttle.pause(0.0)
+    assert throttle.current_rate == 750
+
+
+async def test_after_slowing_down_the_rate_climbs_back_when_quiet() -> None:
+    """Once the 429s stop, the rate returns step by step to the configured one."""
+    now = [1000.0]
+    throttle = Throttle(rate=1000, clock=lambda: now[0])
+    for _ in range(3):
+        throttle.pause(0.0)
+        now[0] += 1.5
     assert throttle.current_rate is not None
-    assert throttle.current_rate < 75
+    assert throttle.current_rate < 750
     for _ in range(40):  # forty quiet seconds
         now[0] += 1.0
         await throttle.wait()
-    assert throttle.current_rate == 100
+    assert throttle.current_rate == 1000
 
 
-async def test_answers_to_requests_sent_before_a_pause_do_not_compound() -> None:
-    """Several 429s arriving during one pause slow the rate down once, not once each."""
+async def test_429s_answered_during_one_pause_slow_down_once() -> None:
+    """The answers to requests already in flight when a 429 came do not compound the slow-down."""
     now = [1000.0]
-    throttle = Throttle(rate=100, clock=lambda: now[0])
-    throttle.pause(2.0)
-    now[0] += 3.0
-    throttle.pause(2.0)
-    throttle.pause(2.0)
-    throttle.pause(2.0)
-    assert throttle.current_rate == 75
+    throttle = Throttle(rate=1000, clock=lambda: now[0])
+    for _ in range(5):
+        throttle.pause(2.0)
+    assert throttle.current_rate == 750

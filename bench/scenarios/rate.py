@@ -1,0 +1,60 @@
+"""1. Rate fidelity: `bulkops apply` against Plivo's documented limit, measured by the server.
+
+The emulator enforces 300 requests in any 5 s window (a sliding window, as strict as Plivo's
+documented limit can be read). bulkops runs with its defaults (59 requests/s, concurrency 8).
+Achieved rate = accepted updates over the span of their timestamps, divided by 60/s.
+"""
+
+from __future__ import annotations
+
+from bench.harness import EmulatorProcess, EmulatorSpec, Traffic, bulkops_apply, check_exit
+from bench.harness import run_measured, write_plan
+from bench.results import Params, Row, ScenarioResult
+from bench.scenarios import Context
+
+NAME = "rate"
+TITLE = "1 rate fidelity"
+LIMIT_PER_SECOND = 300 / 5
+CONCURRENCY = 8  # bulkops' default
+TARGET = 0.97
+
+
+def run(ctx: Context) -> ScenarioResult:
+    numbers = ctx.size(3000, 600)
+    work = ctx.fresh_dir(NAME)
+    spec = EmulatorSpec(numbers=numbers, rate_limit="300/5")
+    plan = write_plan(work, "rate", "bench rate")
+    with EmulatorProcess(spec, work / "emulator") as emulator:
+        cmd = bulkops_apply(plan, work / "state", rate=None, concurrency=CONCURRENCY)
+        run = run_measured(cmd, env=emulator.client_env(), cwd=work, timeout=numbers / 20 + 60)
+        rows = emulator.served()
+    check_exit(run, "bulkops apply")
+    traffic = Traffic.of(rows)
+    accepted = sorted(r["at"] for r in rows if r["status"] != 429)
+    overall = (len(accepted) - 1) / (accepted[-1] - accepted[0]) if len(accepted) > 1 else 0.0
+    ratio = traffic.update_rate / LIMIT_PER_SECOND
+    report = run.json()
+    passed = ratio >= TARGET and traffic.throttled == 0 and traffic.updates == numbers
+    row = Row(
+        scenario=NAME,
+        case="bulkops apply (defaults)",
+        params=Params(numbers, "300/5", 0, CONCURRENCY),
+        measured=(
+            f"{traffic.update_rate:.2f} updates/s = {ratio:.3f} × limit; "
+            f"{traffic.throttled} × 429; {traffic.updates:,}/{numbers:,} updated; "
+            f"all requests (listing too) {overall / LIMIT_PER_SECOND:.3f} × limit"
+        ),
+        figures={
+            "updates": traffic.updates,
+            "update_rate": round(traffic.update_rate, 3),
+            "ratio_to_limit": round(ratio, 4),
+            "all_requests": len(accepted),
+            "all_requests_ratio_to_limit": round(overall / LIMIT_PER_SECOND, 4),
+            "http_429": traffic.throttled,
+            "wall_seconds": round(run.wall, 2),
+            "bulkops_report": report,
+        },
+        target=f"≥ {TARGET} × limit, no 429",
+        passed=passed,
+    )
+    return ScenarioResult(NAME, TITLE, [row])

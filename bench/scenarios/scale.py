@@ -1,0 +1,3 @@
+NAME = "scale"
+TITLE = "scale"
+def run(ctx): raise NotImplementedError

@@ -1,0 +1,3 @@
+NAME = "sdk"
+TITLE = "sdk"
+def run(ctx): raise NotImplementedError
