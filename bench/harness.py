@@ -212,6 +212,11 @@ class EmulatorProcess:
         stats: dict[str, Any] = self._admin("/__admin/stats")
         return stats
 
+    def mutations(self) -> list[dict[str, Any]]:
+        """Every change applied: number, method, fields (as sent), at."""
+        rows: list[dict[str, Any]] = self._admin("/__admin/mutations")["mutations"]
+        return rows
+
     def served(self, since: int = 0) -> list[dict[str, Any]]:
         """Every request served from index `since` on: method, path, status, at (monotonic)."""
         rows: list[dict[str, Any]] = self._admin(f"/__admin/served?since={since}")["served"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Final
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -103,7 +104,8 @@ def _per_rule(result: PlanResult) -> Table:
 
 
 def _task_table(tasks: tuple[Task, ...]) -> Table:
-    table = Table()
+    # Light rules leave the width to the values: ids must not wrap on an 80-column terminal.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("number", no_wrap=True)
     table.add_column("rule")
     table.add_column("field", no_wrap=True)
@@ -136,4 +138,4 @@ def _unrent_state(record: NumberRecord) -> Text:
 
 
 def _value(value: str | None) -> str:
-    return NOTHING if value is None else value
+    return value or NOTHING  # Plivo shows a cleared alias as null or "": both read "nothing"
