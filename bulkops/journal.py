@@ -288,6 +288,14 @@ class Journal:
         counts.update(dict(rows))
         return counts
 
+    def is_locked(self, run_id: str) -> bool:
+        """Whether a live process holds the run's lock right now."""
+        try:
+            with self.lock(run_id):
+                return False
+        except RunLockedError:
+            return True
+
     @contextlib.contextmanager
     def lock(self, run_id: str) -> Iterator[None]:
         """Hold the run's lock file; the OS releases it if the process dies."""

@@ -67,8 +67,8 @@ def run(ctx: Context) -> ScenarioResult:
 
 def plan_runs(emulator: EmulatorProcess, work: Path) -> dict[str, ClientRun]:
     runs: dict[str, ClientRun] = {}
-    for kind, select in (("every number", "{}"), ("1 in 20", SELECTIVE)):
-        plan = write_plan(work, kind.split()[0], "bench plan", select)
+    for kind, name, select in (("every number", "every", "{}"), ("1 in 20", "few", SELECTIVE)):
+        plan = write_plan(work, name, "bench plan", select)
         runs[kind] = client_run(emulator, plan_cmd(plan, NO_LIMIT_RATE), work, timeout=900)
         check_exit(runs[kind].measured, f"bulkops plan ({kind})")
     return runs

@@ -6,13 +6,11 @@ import argparse
 import json
 import sys
 
-from rich.table import Table
-
 from bulkops.cli import common
 from bulkops.cli.common import OK, out
-from bulkops.journal import Journal, summarize
+from bulkops.journal import Journal, RunInfo, summarize
 
-COUNT_COLUMNS = ("planned", "succeeded", "failed", "unchanged", "stale", "skipped")
+OUTCOMES = ("succeeded", "failed", "unchanged", "stale", "skipped")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,14 +39,20 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         out.print(f"no runs in {args.state_dir}")
         return OK
-    table = Table("run", "plan", "started", "status", *COUNT_COLUMNS)
     for info, counts in runs:
-        table.add_row(
-            info.id,
-            info.plan_name or info.source or "",
-            info.created_at,
-            info.status,
-            *(str(counts[k]) for k in COUNT_COLUMNS),
-        )
-    out.print(table)
+        started = info.created_at[:16].replace("T", " ")
+        plan = info.plan_name or info.source or "(unnamed plan)"
+        out.print(f"{info.id}  {_status(journal, info):<17} {started} UTC  {plan}")
+        out.print(f"    {_outcomes(counts)}")
     return OK
+
+
+def _status(journal: Journal, info: RunInfo) -> str:
+    if info.status == "running" and not journal.is_locked(info.id):
+        return "died (resumable)"  # killed without a chance to record it
+    return info.status
+
+
+def _outcomes(counts: dict[str, int]) -> str:
+    parts = [f"{counts[k]} {k}" for k in OUTCOMES if counts[k]]
+    return f"{counts['planned']} planned: " + (", ".join(parts) or "nothing yet")

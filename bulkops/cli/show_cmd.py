@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 
+from rich import box
 from rich.table import Table
 
 from bulkops.cli import common
@@ -57,7 +58,17 @@ def run(args: argparse.Namespace) -> int:
                 ]
             )
     else:
-        table = Table("number", "rule", "action", "outcome", "attempts", "changes", "error")
+        table = Table(
+            "number",
+            "rule",
+            "action",
+            "outcome",
+            "attempts",
+            "changes",
+            "error",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
         for row in rows:
             table.add_row(
                 row.number,

@@ -117,3 +117,12 @@ def test_iterating_unfinished_tasks_while_recording_sees_each_once(tmp_path: Pat
         journal.record(run_id, [Mark(row.seq, "succeeded", 1)])
     assert seen == list(range(23))
     assert journal.counts(run_id)["succeeded"] == 23
+
+
+def test_a_run_whose_process_died_reads_as_not_locked(tmp_path: Path) -> None:
+    """`is_locked` tells a run being executed now from one whose process is gone."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal)
+    with journal.lock(run_id):
+        assert Journal(tmp_path).is_locked(run_id)
+    assert not Journal(tmp_path).is_locked(run_id)
