@@ -227,16 +227,13 @@ class Journal:
                 "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), run_id)
             )
 
-    def skip_remaining(self, run_id: str) -> int:
-        """Mark every task not yet started as skipped (the failure threshold stopped the run).
-
-        A pending task inside a lease may have been sent: it stays in flight, not skipped.
-        """
+    def retry_failed(self, run_id: str) -> int:
+        """Put a run's failed tasks back in the queue; return how many."""
         with self._transaction():
             cursor = self._db.execute(
-                "UPDATE tasks SET state = 'skipped' WHERE run_id = :run AND state = 'pending' "
-                "AND NOT (seq >= :lo AND seq < :hi)",
-                self._bounds(run_id),
+                "UPDATE tasks SET state = 'pending', error = NULL "
+                "WHERE run_id = ? AND state = 'failed'",
+                (run_id,),
             )
         return cursor.rowcount
 

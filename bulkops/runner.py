@@ -133,7 +133,8 @@ class Runner:
         if self.stop_reason == "interrupted":
             status = "interrupted"
         elif self.stop_reason is not None:
-            self.journal.skip_remaining(self.run_id)
+            # Tasks never started stay pending (reported as skipped): `resume` can still run
+            # them once the cause of the failures is fixed.
             status = "stopped"
         else:
             status = "finished"

@@ -23,6 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="send the run's failed tasks again too (after fixing what made them fail)",
+    )
     parser.add_argument("--json", action="store_true", help="print a final JSON summary")
     common.add_connection_options(parser, executes=True)
     common.add_state_dir(parser)
@@ -36,16 +41,17 @@ def run(args: argparse.Namespace) -> int:
     if info is None:
         out.print(f"no unfinished run in {args.state_dir}: nothing to resume")
         return OK
-    counts = summarize(journal.counts(info.id))
+    if args.retry_failed:
+        with journal.lock(info.id):
+            journal.retry_failed(info.id)
     remaining = journal.counts(info.id)
     todo = remaining["pending"] + remaining["inflight"]
-    if info.status == "finished" or todo == 0:
+    if todo == 0:
         out.print(f"run {info.id} is finished: nothing to send")
+        report = run_ui.RunReport(info.id, "finished", summarize(remaining), 0, 0, 0, 0.0)
         if args.json:
-            run_ui.print_report(
-                run_ui.RunReport(info.id, "finished", counts, 0, 0, 0, 0.0), as_json=True
-            )
-        return OK
+            run_ui.print_report(report, as_json=True)
+        return report.exit_code
     settings = info.settings
     target = Target(
         rate=args.rate or settings.get("rate"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,29 @@ def test_nothing_to_change_sends_nothing(
     assert second["status"] == "finished"
     assert second["counts"]["unchanged"] == second["counts"]["planned"] == sent
     assert second["counts"]["succeeded"] == 0
+
+
+def test_a_stopped_run_resumes_once_the_cause_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After the failure threshold stopped a run, `resume --retry-failed` completes every task."""
+    plan = write_plan(tmp_path / "p.yaml", "{type: local}", '{alias: "Fixed {number}"}')
+    state = tmp_path / "state"
+    with emulator_thread(INVENTORY) as running:
+        working = running.emulator.update_number
+        fail_updates(running, 500, "internal server error", when=lambda _number: True)
+        code, summary, _ = apply_json(
+            monkeypatch, running, capsys, plan, state, "--max-failures", "3", "--max-retries", "0"
+        )
+        assert code == 1
+        assert summary["status"] == "stopped"
+        running.emulator.update_number = working  # type: ignore[method-assign]
+        code = main(["resume", "--yes", "--json", "--retry-failed", "--state-dir", str(state)])
+        resumed = json.loads(capsys.readouterr().out)
+        changed = Counter(m.number for m in running.emulator.mutations)
+        locals_ = {n for n, o in running.emulator.numbers.items() if o["number_type"] == "local"}
+    assert code == 0
+    assert resumed["status"] == "finished"
+    assert resumed["counts"]["succeeded"] == resumed["counts"]["planned"]
+    assert set(changed) == locals_
+    assert set(changed.values()) == {1}
