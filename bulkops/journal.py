@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,6 +78,10 @@ class JournalError(Exception):
 
 class RunLockedError(JournalError):
     """Another process is running this run."""
+
+
+class StateDirError(JournalError):
+    """The state directory is unusable (not a directory, unreadable, or absent when reading)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +153,11 @@ def new_run_id() -> str:
 class Journal:
     """One SQLite file under the state directory, holding every run."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, create: bool = True) -> None:
+        """Open the journal; with create=False (read-only commands) a missing one is an error."""
         self.state_dir = state_dir
+        if not create and not (state_dir / DB_NAME).is_file():
+            raise StateDirError(f"no bulkops journal in {state_dir} (see --state-dir)")
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(state_dir / DB_NAME, isolation_level=None)
@@ -158,7 +166,7 @@ class Journal:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
-            raise JournalError(f"cannot open the journal in {state_dir}: {exc}") from None
+            raise StateDirError(f"cannot open the journal in {state_dir}: {exc}") from None
 
     def close(self) -> None:
         self._db.close()
@@ -246,7 +254,13 @@ class Journal:
         return None if row is None else _run_info(row)
 
     def latest_unfinished(self) -> RunInfo | None:
-        return next((r for r in self.runs() if r.status != "finished"), None)
+        """The newest run with tasks still to send (a run can be left unfinished with none)."""
+        for info in self.runs():
+            if info.status != "finished":
+                counts = self.counts(info.id)
+                if counts["pending"] or counts["inflight"]:
+                    return info
+        return None
 
     def tasks(self, run_id: str, states: Sequence[str] | None = None) -> Iterator[TaskRow]:
         """Stream a run's tasks in order, optionally only those in `states`."""
@@ -288,25 +302,22 @@ class Journal:
     def is_locked(self, run_id: str) -> bool:
         """Whether a live process holds the run's lock right now."""
         try:
-            with self.lock(run_id):
+            with self.lock(run_id, tries=1):
                 return False
         except RunLockedError:
             return True
 
     @contextlib.contextmanager
-    def lock(self, run_id: str) -> Iterator[None]:
+    def lock(self, run_id: str, tries: int = 5) -> Iterator[None]:
         """Hold the run's lock file; the OS releases it if the process dies."""
-        locks = self.state_dir / "locks"
-        locks.mkdir(exist_ok=True)
-        fd = os.open(locks / f"{run_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RunLockedError(
-                    f"run {run_id} is being executed by another bulkops process; "
-                    "wait for it to finish or stop it first"
-                ) from None
+            locks = self.state_dir / "locks"
+            locks.mkdir(exist_ok=True)
+            fd = os.open(locks / f"{run_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StateDirError(f"cannot lock run {run_id} in {self.state_dir}: {exc}") from None
+        try:
+            _acquire(fd, run_id, tries)
             yield
         finally:
             os.close(fd)
@@ -394,4 +405,19 @@ def _task_row(row: tuple[Any, ...]) -> TaskRow:
         state,
         attempts,
         error,
+    )
+
+
+def _acquire(fd: int, run_id: str, tries: int) -> None:
+    # A few short tries: `bulkops runs` takes each lock for an instant to see if it is held.
+    for attempt in range(tries):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if attempt + 1 < tries:
+                time.sleep(0.05)
+    raise RunLockedError(
+        f"run {run_id} is being executed by another bulkops process; "
+        "wait for it to finish or stop it first"
     )

@@ -123,8 +123,10 @@ class Runner:
                 concurrency=self.concurrency,
                 stopping=lambda: self.stop_reason is not None,
             )
-        except BaseException:
+        except BaseException as exc:
             self.recorder.flush()  # cancelled requests may have been sent: their lease stays
+            if _raised(exc, FatalRunError):
+                self.journal.set_status(self.run_id, "stopped")  # resumable once fixed
             raise
         self.recorder.close()  # every request has its answer recorded: nothing is in flight
         return self._conclude()
@@ -155,7 +157,9 @@ class Runner:
             gone = row.action == "unrent" and attempts.outcome_unknown
             mark = Mark(row.seq, "succeeded" if gone else "failed", attempts.sent, error.message)
         except AuthenticationError as error:
-            self.recorder.finished(Mark(row.seq, "pending", attempts.sent))
+            # An earlier try may have reached Plivo: then resume must look before re-sending.
+            state = "inflight" if attempts.outcome_unknown else "pending"
+            self.recorder.finished(Mark(row.seq, state, attempts.sent))
             self.request_stop("authentication failed")
             raise FatalRunError(str(error)) from None
         except PlivoError as error:
@@ -221,3 +225,10 @@ def _in_desired_state(row: TaskRow, live: NumberRecord) -> bool:
         for change in row.changes
         if change["field"] not in WRITE_ONLY_FIELDS
     )
+
+
+def _raised(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `exc` is, or (from a task group) contains, an exception of type `kind`."""
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(kind) is not None
+    return isinstance(exc, kind)

@@ -54,6 +54,7 @@ _TASKS_END: Final = " ]\n"
 # Any change on Plivo since review makes a saved task stale: what it writes, and what the
 # plan's selectors read (renewal date, services, 10DLC status, …) alike.
 # Region is a label for people, not state.
+_FAILURE_BUDGET: Final = re.compile(r"[0-9]{1,9}|(100|[0-9]{1,2}(\.[0-9]+)?)%")
 DRIFT_FIELDS: Final = tuple(f.name for f in dataclasses.fields(NumberRecord) if f.name != "region")
 
 
@@ -273,14 +274,26 @@ def _parse_created_at(doc: Mapping[str, Any]) -> datetime:
 
 
 def _parse_limits(raw: Mapping[str, Any]) -> Limits:
+    # The header is not under the fingerprint: hold it to the same ranges as a plan's limits.
     rate = raw.get("rate")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)):
-        raise _Invalid(f"limits 'rate' must be a number, got {rate!r:.60}")
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 10_000
+    ):
+        raise _Invalid(f"limits 'rate' must be a number in (0, 10000], got {rate!r:.60}")
+    concurrency = _optional(raw, "concurrency", int)
+    if concurrency is not None and not 1 <= concurrency <= 512:
+        raise _Invalid(f"limits 'concurrency' must be 1..512, got {concurrency}")
+    max_changes = _optional(raw, "max_changes", int)
+    if max_changes is not None and max_changes < 0:
+        raise _Invalid(f"limits 'max_changes' must not be negative, got {max_changes}")
+    max_failures = _optional(raw, "max_failures", str)
+    if max_failures is not None and not _FAILURE_BUDGET.fullmatch(max_failures):
+        raise _Invalid(f"limits 'max_failures' must be like 10 or 5%, got {max_failures!r:.60}")
     return Limits(
         rate=None if rate is None else float(rate),
-        concurrency=_optional(raw, "concurrency", int),
-        max_changes=_optional(raw, "max_changes", int),
-        max_failures=_optional(raw, "max_failures", str),
+        concurrency=concurrency,
+        max_changes=max_changes,
+        max_failures=max_failures,
     )
 
 

@@ -63,7 +63,7 @@ def explain(exc: Exception) -> tuple[str, int]:
     """The message and exit code for an error that reached the top."""
     # Imported here so that `bulkops --help` does not load every stage.
     from bulkops.client import AuthenticationError, CredentialsError, PlivoError
-    from bulkops.journal import JournalError, RunLockedError
+    from bulkops.journal import JournalError, RunLockedError, StateDirError
     from bulkops.numbers import InvalidNumberError
     from bulkops.plan.problems import PlanError
     from bulkops.planner import PlanConflictError
@@ -83,8 +83,12 @@ def explain(exc: Exception) -> tuple[str, int]:
         return str(exc), INVALID
     if isinstance(exc, RunLockedError):
         return str(exc), REFUSED
+    if isinstance(exc, StateDirError):
+        return str(exc), INVALID
     if isinstance(exc, AuthenticationError | FatalRunError):
         return str(exc), FAILED
     if isinstance(exc, PlivoError | JournalError):
         return str(exc), FAILED
+    if isinstance(exc, ValueError):  # input the checks above did not foresee: still not a crash
+        return str(exc), INVALID
     raise exc

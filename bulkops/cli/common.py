@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
 import os
 import sys
@@ -138,12 +139,20 @@ def configure_logging(verbose: int, log_format: str) -> None:
 
 def _redact_token(_logger: Any, _name: str, event: EventDict) -> EventDict:
     """Last line of defence: the auth token never reaches a log line, whatever logged it."""
-    token = os.environ.get("PLIVO_AUTH_TOKEN")
-    if token:
+    for secret in _secrets():
         for key, value in event.items():
-            if isinstance(value, str) and token in value:
-                event[key] = value.replace(token, "***")
+            if isinstance(value, str) and secret in value:
+                event[key] = value.replace(secret, "***")
     return event
+
+
+def _secrets() -> tuple[str, ...]:
+    """The token, and the Basic auth header value that carries it."""
+    token = os.environ.get("PLIVO_AUTH_TOKEN")
+    if not token:
+        return ()
+    pair = f"{os.environ.get('PLIVO_AUTH_ID', '')}:{token}".encode()
+    return (token, base64.b64encode(pair).decode("ascii"))
 
 
 def stdin_is_terminal() -> bool:

@@ -84,9 +84,12 @@ async def execute(
     max_failures: FailureLimit | None,
     live: bool,
     durable: bool = True,
+    retry_failed: bool = False,
 ) -> RunReport:
     """Run `run_id` to its end (or a stop) under its lock, showing progress."""
     with journal.lock(run_id):
+        if retry_failed:
+            journal.retry_failed(run_id)
         journal.set_status(run_id, "running")
         runner = Runner(
             journal,
@@ -104,6 +107,7 @@ async def execute(
 async def watch(runner: Runner, journal: Journal, *, live: bool) -> RunReport:
     """Execute the run while showing progress; the first Ctrl-C drains, the second aborts."""
     started = anyio.current_time()
+    status = "interrupted"  # what a second Ctrl-C, cancelling execute() midway, leaves
     async with anyio.create_task_group() as group:
         group.start_soon(_signals, runner, group.cancel_scope)
         group.start_soon(_bar if live else _log_lines, runner)
@@ -111,6 +115,8 @@ async def watch(runner: Runner, journal: Journal, *, live: bool) -> RunReport:
             status = await runner.execute()
         finally:
             group.cancel_scope.cancel()
+    if status == "interrupted":  # also when a second Ctrl-C cut execute() short
+        journal.set_status(runner.run_id, "interrupted")
     progress = runner.progress
     return RunReport(
         run_id=runner.run_id,

@@ -8,7 +8,7 @@ import sys
 
 from bulkops.cli import common
 from bulkops.cli.common import OK, out
-from bulkops.journal import Journal, RunInfo, summarize
+from bulkops.journal import DB_NAME, Journal, RunInfo, summarize
 
 OUTCOMES = ("succeeded", "failed", "unchanged", "stale", "skipped")
 
@@ -21,8 +21,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    journal = Journal(args.state_dir)
-    runs = [(info, summarize(journal.counts(info.id))) for info in journal.runs()]
+    if not args.state_dir.exists() or (
+        args.state_dir.is_dir() and not (args.state_dir / DB_NAME).exists()
+    ):
+        runs: list[tuple[RunInfo, dict[str, int], str]] = []  # nothing has run here yet
+    else:
+        journal = Journal(args.state_dir, create=False)
+        runs = [
+            (info, summarize(journal.counts(info.id)), _status(journal, info))
+            for info in journal.runs()
+        ]
     if args.json:
         rows = [
             {
@@ -32,17 +40,17 @@ def run(args: argparse.Namespace) -> int:
                 "status": info.status,
                 "counts": counts,
             }
-            for info, counts in runs
+            for info, counts, _ in runs
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return OK
     if not runs:
         out.print(f"no runs in {args.state_dir}")
         return OK
-    for info, counts in runs:
+    for info, counts, status in runs:
         started = info.created_at[:16].replace("T", " ")
         plan = info.plan_name or info.source or "(unnamed plan)"
-        out.print(f"{info.id}  {_status(journal, info):<17} {started} UTC  {plan}")
+        out.print(f"{info.id}  {status:<17} {started} UTC  {plan}")
         out.print(f"    {_outcomes(counts)}")
     return OK
 

@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    journal = Journal(args.state_dir)
+    journal = Journal(args.state_dir, create=False)
     info = journal.run(args.run_id)
     if info is None:
         raise CommandError(f"no run {args.run_id!r} in {args.state_dir} (see `bulkops runs`)")

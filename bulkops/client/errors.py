@@ -118,7 +118,7 @@ def error_for(
     body: bytes = b"",
     retry_after: str | None = None,
     cause: BaseException | None = None,
-    secret: str = "",
+    secret: str | tuple[str, ...] = "",
 ) -> PlivoError:
     """The PlivoError for a failed request.
 
@@ -198,9 +198,13 @@ def _plivo_message(body: bytes) -> str:
     return text[:_MAX_DETAIL]
 
 
-def _scrub(text: str, secret: str) -> str:
-    # A server that echoes request headers must not smuggle the token into our messages.
-    return text.replace(secret, "***") if secret and secret in text else text
+def _scrub(text: str, secret: str | tuple[str, ...]) -> str:
+    # A server that echoes request headers must not smuggle the token into our messages,
+    # neither as itself nor inside the Basic auth header (base64 of "auth_id:token").
+    for value in (secret,) if isinstance(secret, str) else secret:
+        if value and value in text:
+            text = text.replace(value, "***")
+    return text
 
 
 def _describe_cause(cause: BaseException) -> str:

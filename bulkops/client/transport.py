@@ -39,10 +39,11 @@ class Transport:
     ) -> None:
         self.account_path = f"/v1/Account/{credentials.auth_id}/"
         self._prefix = base_url + self.account_path
-        self._secret = credentials.auth_token
+        authorization = _basic_auth(credentials)
+        self._secrets = (credentials.auth_token, authorization.removeprefix("Basic "))
         self._pace = pace
         self._session = aiohttp.ClientSession(
-            headers={**_HEADERS, "Authorization": _basic_auth(credentials)},
+            headers={**_HEADERS, "Authorization": authorization},
             timeout=aiohttp.ClientTimeout(total=timeout),
             connector=aiohttp.TCPConnector(limit=max_connections),
         )
@@ -101,7 +102,7 @@ class Transport:
         )
 
     def _error(self, method: str, path: str, **outcome: Any) -> PlivoError:
-        return error_for(method, path, secret=self._secret, **outcome)
+        return error_for(method, path, secret=self._secrets, **outcome)
 
 
 def _basic_auth(credentials: Credentials) -> str:

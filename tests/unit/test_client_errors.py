@@ -427,3 +427,20 @@ async def test_an_empty_account_takes_one_request(seam: Seam) -> None:
     seam.listing = Listing(numbers=[])
     assert await _walk(seam, concurrency=4) == []
     assert len(seam.requests) == 1
+
+
+def test_an_echoed_basic_auth_header_is_scrubbed_too() -> None:
+    """A server that echoes the Authorization header cannot leak the token in base64 either."""
+    import base64
+
+    header = base64.b64encode(b"MAXXXXXXXXXXXXXXXXXX:s3cret-token").decode()
+    body = f'{{"error": "bad header Basic {header} with s3cret-token"}}'.encode()
+    error = error_for(
+        "GET",
+        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/Number/",
+        status=400,
+        body=body,
+        secret=("s3cret-token", header),
+    )
+    assert header not in str(error) + error.message + repr(error)
+    assert "s3cret-token" not in str(error) + error.message + repr(error)

@@ -147,6 +147,10 @@ def test_saving_replaces_the_file_atomically(tmp_path: Path) -> None:
         ),
         (lambda d: d["tasks"].append(d["tasks"][0]), "more than one task"),
         (lambda d: d.update(limits={"rate": "fast"}), "'rate' must be a number"),
+        (lambda d: d.update(limits={"rate": -1}), "'rate' must be a number in"),
+        (lambda d: d.update(limits={"concurrency": -3}), "'concurrency' must be 1..512"),
+        (lambda d: d.update(limits={"max_changes": -1}), "'max_changes' must not be negative"),
+        (lambda d: d.update(limits={"max_failures": "lots"}), "'max_failures' must be like"),
     ],
 )
 def test_an_edited_saved_plan_is_refused(
