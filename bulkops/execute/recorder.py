@@ -35,6 +35,7 @@ class Recorder:
         self._open: set[int] = set()  # started, outcome not committed yet
         self._leased = 0  # the committed lease covers every seq below this one
         self._wanted = -1  # the highest seq waiting for a lease
+        self._newest = -1  # the highest seq started so far
         self._commit_done: anyio.Event | None = None
         self._broken: BaseException | None = None
         self.commits = 0
@@ -42,6 +43,7 @@ class Recorder:
     async def started(self, seq: int) -> None:
         """Record `seq` as in flight; return once that is committed."""
         self._open.add(seq)
+        self._newest = max(self._newest, seq)
         while seq >= self._leased:
             self._wanted = max(self._wanted, seq)
             if self._commit_done is None:
@@ -89,7 +91,9 @@ class Recorder:
             return
         # Outcomes in this batch commit with the lease, so their tasks need no cover any more.
         self._open.difference_update(mark.seq for mark in batch if mark.state != "inflight")
-        lo = min(self._open, default=hi)
+        # With nothing open, the next task to start comes after the newest one started: the
+        # lease must still cover it, whatever this flush was for.
+        lo = min(min(self._open, default=self._newest + 1), hi)
         self._write(Batch(batch, Lease(lo, hi)))
         self.commits += 1
         self._leased = hi

@@ -126,3 +126,18 @@ def test_a_run_whose_process_died_reads_as_not_locked(tmp_path: Path) -> None:
     with journal.lock(run_id):
         assert Journal(tmp_path).is_locked(run_id)
     assert not Journal(tmp_path).is_locked(run_id)
+
+
+async def test_a_flush_with_nothing_in_flight_still_covers_the_next_task(tmp_path: Path) -> None:
+    """After every started task finished and was flushed, the next one is still leased."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 10)
+    recorder = Recorder(lambda batch: journal.record(run_id, batch), ahead=4)
+    await recorder.started(0)
+    recorder.finished(Mark(0, "succeeded", 1))
+    recorder.flush()
+    await recorder.started(1)  # within the lease already: no commit of its own
+    lease = journal.lease(run_id)
+    assert lease is not None
+    assert lease.lo <= 1 < lease.hi
+    assert [t.seq for t in Journal(tmp_path).tasks(run_id, ("inflight",))][0] == 1
