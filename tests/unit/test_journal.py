@@ -140,4 +140,4 @@ async def test_a_flush_with_nothing_in_flight_still_covers_the_next_task(tmp_pat
     lease = journal.lease(run_id)
     assert lease is not None
     assert lease.lo <= 1 < lease.hi
-    assert [t.seq for t in Journal(tmp_path).tasks(run_id, ("inflight",))][0] == 1
+    assert next(t.seq for t in Journal(tmp_path).tasks(run_id, ("inflight",))) == 1
