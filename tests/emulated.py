@@ -56,3 +56,11 @@ def point_cli_at(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator) -> N
     monkeypatch.setenv("PLIVO_API_URL", running.base_url)
     monkeypatch.setenv("PLIVO_AUTH_ID", running.auth_id)
     monkeypatch.setenv("PLIVO_AUTH_TOKEN", running.auth_token)
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator, *args: str) -> int:
+    """Run a bulkops command as a user would, pointed at `running`; return its exit code."""
+    from bulkops.cli import main
+
+    point_cli_at(monkeypatch, running)
+    return main(list(args))

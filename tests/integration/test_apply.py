@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator
-from tests.emulated import emulator_thread, point_cli_at
+from tests.emulated import emulator_thread, run_cli
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 IVR, SUPPORT_QUEUE = "29986316244302815", "16632559604105954"
@@ -60,11 +59,6 @@ def cleanup(obj: Obj) -> Obj | None:
     if obj["application"] is None and today <= renews <= today + timedelta(days=7):
         return None
     return obj
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator, *args: str) -> int:
-    point_cli_at(monkeypatch, running)
-    return main(list(args))
 
 
 def assert_final_state(

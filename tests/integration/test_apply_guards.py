@@ -13,17 +13,12 @@ import pytest
 from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, RunningEmulator
 from bulkops.emulator.errors import ApiError
-from tests.emulated import emulator_thread, point_cli_at
+from tests.emulated import emulator_thread, run_cli
 
 # 76 US numbers (all start with 1, so they are sent first) and 24 from other countries.
 INVENTORY = EmulatorConfig(numbers=100, seed=3, rate_limit=None)
 NOT_US_VOICE = "cnam_lookup is available for US local and toll-free numbers only"
 OUTCOMES = ("succeeded", "failed", "unchanged", "stale", "skipped")
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator, *args: str) -> int:
-    point_cli_at(monkeypatch, running)
-    return main(list(args))
 
 
 def apply_json(

@@ -14,7 +14,7 @@ import pytest
 
 from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, RunningEmulator
-from tests.emulated import emulator_thread, point_cli_at
+from tests.emulated import emulator_thread, run_cli
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 IVR, SUPPORT_QUEUE = "29986316244302815", "16632559604105954"
@@ -73,11 +73,6 @@ def expect_cleanup(numbers: dict[str, Obj]) -> Expected:
         if o["application"] is None
         and today <= date.fromisoformat(o["renewal_date"]) <= today + timedelta(days=7)
     }
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator, *args: str) -> int:
-    point_cli_at(monkeypatch, running)
-    return main(list(args))
 
 
 def plan_json(
