@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,27 +151,44 @@ async def _bar(runner: Runner) -> None:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
+    rate = _CurrentRate()
     with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("apply", total=runner.progress.total or None, **_fields(runner))
+        task = bar.add_task("apply", total=runner.progress.total or None, **_fields(runner, rate))
         while True:
-            bar.update(
-                task, total=runner.progress.total, completed=runner.progress.done, **_fields(runner)
-            )
+            p = runner.progress
+            bar.update(task, total=p.total, completed=p.done, **_fields(runner, rate))
             await anyio.sleep(0.2)
 
 
 async def _log_lines(runner: Runner) -> None:
+    rate = _CurrentRate()
     while True:
         await anyio.sleep(LOG_EVERY)
         p = runner.progress
-        log.info("progress", done=p.done, total=p.total, **_fields(runner))
+        log.info("progress", done=p.done, total=p.total, **_fields(runner, rate))
 
 
-def _fields(runner: Runner) -> dict[str, Any]:
+class _CurrentRate:
+    """Requests per second over the last few seconds, not since the start of the run."""
+
+    WINDOW = 5.0
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def __call__(self, requests: int) -> float:
+        now = anyio.current_time()
+        self._samples.append((now, requests))
+        while now - self._samples[0][0] > self.WINDOW:
+            self._samples.popleft()
+        then, before = self._samples[0]
+        return (requests - before) / (now - then) if now > then else 0.0
+
+
+def _fields(runner: Runner, rate: _CurrentRate) -> dict[str, Any]:
     p = runner.progress
-    elapsed = max(anyio.current_time() - p.started_at, 1e-9)
     return {
-        "rate": p.requests / elapsed,
+        "rate": rate(p.requests),
         "retries": p.retries,
         "throttled": p.throttled,
         "failed": p.failed,
