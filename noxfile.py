@@ -15,8 +15,8 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "bulkops", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "bulkops", "tests", "noxfile.py")
+    session.run("ruff", "check", "bulkops", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "bulkops", "tests", "bench", "noxfile.py")
 
 
 @nox.session(python="3.11")

@@ -1,226 +1,22 @@
-"""Processes and measurements: the emulator process, measured child processes, plans.
+"""What a client run did, seen from both sides, and the plans and commands the scenarios use.
 
-Peak RSS and CPU time of a child come from `os.wait4`, which reports the rusage of exactly the
-child waited for (RUSAGE_CHILDREN would be the maximum over every child so far). Timestamps from
-the emulator (`time.monotonic()` there) are comparable with ours: CLOCK_MONOTONIC is system-wide.
+`client_run` runs one measured command against a running emulator and keeps only the traffic it
+caused. The emulator's timestamps (`time.monotonic()` there) are comparable with ours:
+CLOCK_MONOTONIC is system-wide.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import resource
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
+import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
-PYTHON: Final = sys.executable
-# The SDK insists on MA + 18 capitals/digits; the token is made up per suite run.
-AUTH_ID: Final = "MABENCHMARK000000001"
-AUTH_TOKEN: Final = secrets.token_urlsafe(24)
-NO_LIMIT_RATE: Final = "1000000"  # bulkops --rate cannot be "off": a rate nothing reaches
-STARTUP_TIMEOUT: Final = 120.0
+from bench.emulator import EmulatorProcess
+from bench.processes import PYTHON, Measured, run_measured
 
-
-@dataclass
-class Measured:
-    """What one finished child process cost."""
-
-    returncode: int
-    started: float  # time.monotonic() at launch
-    wall: float  # seconds from launch to exit
-    peak_rss_mb: float
-    cpu_seconds: float  # user + system
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        """The child's stdout as JSON (bulkops --json, rawloop, sdkloop all print one document)."""
-        try:
-            return json.loads(self.stdout)
-        except ValueError:
-            raise RuntimeError(
-                f"expected JSON on stdout (exit {self.returncode}); stderr:\n{self.stderr[-2000:]}"
-            ) from None
-
-
-def run_measured(
-    cmd: Sequence[str],
-    *,
-    env: Mapping[str, str],
-    cwd: Path,
-    timeout: float,
-    kill_when: Callable[[], bool] | None = None,
-) -> Measured:
-    """Run `cmd` to completion (or until `kill_when()` turns true: then SIGKILL) and measure it."""
-    out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        started = time.monotonic()
-        proc = subprocess.Popen(list(cmd), env=dict(env), cwd=cwd, stdout=out, stderr=err)
-    killer = threading.Timer(timeout, proc.kill)
-    killer.start()
-    try:
-        status, usage = _wait(proc, kill_when)
-    finally:
-        killer.cancel()
-    wall = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never waits on it again
-    return Measured(
-        returncode=proc.returncode,
-        started=started,
-        wall=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        stdout=out_path.read_text(errors="replace"),
-        stderr=err_path.read_text(errors="replace"),
-    )
-
-
-def _wait(
-    proc: subprocess.Popen[bytes], kill_when: Callable[[], bool] | None
-) -> tuple[int, resource.struct_rusage]:
-    """Reap `proc` with its rusage; poll (never `proc.poll()`, which would reap it) to kill."""
-    while kill_when is not None:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            return status, usage
-        if kill_when():
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return status, usage
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True)
-class EmulatorSpec:
-    numbers: int
-    rate_limit: str = "off"  # "300/5" or "off"
-    latency: float = 0.0
-    seed: int = 7
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "inventory": self.numbers,
-            "limit": self.rate_limit,
-            "latency_ms": round(self.latency * 1000),
-        }
-
-
-@dataclass
-class EmulatorProcess:
-    """`python -m bulkops emulator … --admin` in its own process, for one scenario step."""
-
-    spec: EmulatorSpec
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    peak_rss_mb: float = 0.0
-    _proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def client_env(self) -> dict[str, str]:
-        """Environment for a client pointed at this emulator."""
-        return {
-            **os.environ,
-            "PLIVO_API_URL": self.base_url,
-            "PLIVO_AUTH_ID": AUTH_ID,
-            "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
-        }
-
-    def __enter__(self) -> EmulatorProcess:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        spec = self.spec
-        cmd = [
-            PYTHON, "-m", "bulkops", "emulator", "--admin",
-            "--port", str(self.port),
-            "--numbers", str(spec.numbers),
-            "--seed", str(spec.seed),
-            "--rate-limit", spec.rate_limit,
-            "--latency", str(spec.latency),
-        ]  # fmt: skip
-        with (self.workdir / "emulator.log").open("wb") as log:
-            self._proc = subprocess.Popen(
-                cmd, env=self.client_env(), stdout=log, stderr=subprocess.STDOUT
-            )
-        self._wait_until_up()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        proc.send_signal(signal.SIGINT)
-        killer = threading.Timer(10.0, proc.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        self.peak_rss_mb = usage.ru_maxrss / 1024
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                log = (self.workdir / "emulator.log").read_text(errors="replace")
-                raise RuntimeError(f"the emulator exited at start-up:\n{log}")
-            try:
-                self.stats()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the emulator did not answer within {STARTUP_TIMEOUT:.0f}s")
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the emulator has used so far."""
-        assert self._proc is not None
-        fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def _admin(self, path: str) -> Any:
-        with urllib.request.urlopen(self.base_url + path, timeout=30) as response:
-            return json.loads(response.read())
-
-    def stats(self) -> dict[str, Any]:
-        stats: dict[str, Any] = self._admin("/__admin/stats")
-        return stats
-
-    def mutations(self) -> list[dict[str, Any]]:
-        """Every change applied: number, method, fields (as sent), at."""
-        rows: list[dict[str, Any]] = self._admin("/__admin/mutations")["mutations"]
-        return rows
-
-    def served(self, since: int = 0) -> list[dict[str, Any]]:
-        """Every request served from index `since` on: method, path, status, at (monotonic)."""
-        rows: list[dict[str, Any]] = self._admin(f"/__admin/served?since={since}")["served"]
-        return rows
+NO_LIMIT_RATE = "1000000"  # bulkops --rate cannot be "off": a rate nothing reaches
 
 
 @dataclass(frozen=True)
@@ -329,12 +125,17 @@ class ClientRun:
             "requests": t.requests,
             "http_429": t.throttled,
             "wall_seconds": round(self.measured.wall, 3),
-            "peak_rss_mb": round(self.measured.peak_rss_mb, 1),
-            "client_cpu_seconds": round(self.measured.cpu_seconds, 3),
-            "client_cpu_ms_per_request": round(self.client_cpu_ms_per_request, 4),
+            "peak_rss_mb": _known(self.measured.peak_rss_mb, 1),
+            "client_cpu_seconds": _known(self.measured.cpu_seconds, 3),
+            "client_cpu_ms_per_request": _known(self.client_cpu_ms_per_request, 4),
             "emulator_cpu_seconds": round(self.emulator_cpu, 3),
             "emulator_cpu_ms_per_request": round(self.emulator_cpu_ms_per_request, 4),
         }
+
+
+def _known(value: float, digits: int) -> float | None:
+    """`value` rounded, or None (JSON null) for a figure a killed process could not report."""
+    return None if math.isnan(value) else round(value, digits)
 
 
 def client_run(
@@ -354,3 +155,27 @@ def client_run(
     cpu = emulator.cpu_seconds() - cpu_before
     rows = emulator.served(since)
     return ClientRun(measured, Traffic.of(rows), rows, cpu)
+
+
+def paired(
+    rounds: int, first: Callable[[int], ClientRun], second: Callable[[int], ClientRun]
+) -> list[tuple[ClientRun, ClientRun]]:
+    """`rounds` side-by-side pairs, the order alternating so that drift favours neither."""
+    pairs = []
+    for index in range(rounds):
+        if index % 2 == 0:
+            a = first(index)
+            b = second(index)
+        else:
+            b = second(index)
+            a = first(index)
+        pairs.append((a, b))
+    return pairs
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2

@@ -10,79 +10,78 @@ from __future__ import annotations
 
 import pstats
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any, Final
 
 Func = tuple[str, int, str]  # (filename, line, function name), as pstats keys them
 IDLE: Final = "idle: waiting on sockets (epoll)"
 
-_AREAS: Final[tuple[tuple[str, Callable[[str, str], bool]], ...]] = (
-    (IDLE, lambda file, name: name == "<method 'poll' of 'select.epoll' objects>"),
-    ("start-up (imports)", lambda file, name: "importlib" in file),
+# (area, path fragments, (path suffix, name fragment) pairs): the first area that matches wins.
+_AREAS: Final[tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ...]] = (
+    (IDLE, (), (("~", "of 'select.epoll' objects"),)),
+    ("start-up (imports)", ("importlib",), ()),
     (
-        "journal (sqlite, group commit)",
-        lambda file, name: "sqlite3" in name
-        or file.endswith(("bulkops/journal.py", "bulkops/execute/recorder.py")),
+        "journal (sqlite, group commit, journal rows)",
+        ("bulkops/journal.py", "bulkops/execute/recorder.py"),
+        # prepare.journal_rows/_row turn the plan's tasks into the journal's rows.
+        (("~", "sqlite3."), ("bulkops/prepare.py", "_row")),
     ),
     (
         "logging and output",
-        lambda file, name: any(
-            part in file for part in ("structlog/", "/logging/", "/rich/", "bulkops/report/")
-        )
-        or file.endswith("bulkops/cli/run_ui.py"),
+        ("structlog/", "/logging/", "/rich/", "bulkops/report/", "bulkops/cli/run_ui.py"),
+        (),
     ),
     (
         "planning (plan, listing, select, diff)",
-        lambda file, name: any(
-            part in file
-            for part in (
-                "bulkops/plan/",
-                "bulkops/select.py",
-                "bulkops/planner.py",
-                "bulkops/prepare.py",
-                "bulkops/templates.py",
-                "bulkops/numbers.py",
-                "bulkops/savedplan.py",
-                "bulkops/client/pages.py",
-                "/yaml/",
-            )
+        (
+            "bulkops/plan/",
+            "bulkops/select.py",
+            "bulkops/planner.py",
+            "bulkops/prepare.py",
+            "bulkops/templates.py",
+            "bulkops/numbers.py",
+            "bulkops/savedplan.py",
+            "bulkops/client/pages.py",
+            "/yaml/",
         ),
+        (),
     ),
     (
         "HTTP (aiohttp, sockets, client)",
-        lambda file, name: any(
-            part in file
-            for part in (
-                "aiohttp/",
-                "yarl/",
-                "multidict/",
-                "bulkops/client/",
-                "asyncio/selector_events.py",
-            )
-        ),
+        ("aiohttp/", "yarl/", "multidict/", "bulkops/client/", "asyncio/selector_events.py"),
+        (),
     ),
     (
         "executor and event loop (anyio, asyncio, throttle, runner)",
-        lambda file, name: any(
-            part in file
-            for part in (
-                "asyncio/",
-                "anyio/",
-                "aiolimiter/",
-                "sniffio/",
-                "bulkops/execute/",
-                "bulkops/runner.py",
-                "bulkops/connect.py",
-            )
+        (
+            "asyncio/",
+            "anyio/",
+            "aiolimiter/",
+            "sniffio/",
+            "bulkops/execute/",
+            "bulkops/runner.py",
+            "bulkops/connect.py",
         ),
+        (),
     ),
+)
+
+
+# The stages of `bulkops apply`, by the cumulative time of one function each. A coroutine counts
+# only while it runs (not while it awaits), which is what matters here.
+_STAGES: Final = (
+    ("list (pages fetched and parsed)", "bulkops/client/client.py", "list_numbers_page"),
+    ("plan (build the tasks)", "bulkops/planner.py", "build"),
+    ("write the run's tasks to the journal", "bulkops/journal.py", "create_run"),
+    ("send and record the updates", "bulkops/runner.py", "_perform"),
 )
 
 
 def _area(func: Func) -> str | None:
     file, _, name = func
-    for area, test in _AREAS:
-        if test(file, name):
+    for area, fragments, functions in _AREAS:
+        if any(file.endswith(suffix) and part in name for suffix, part in functions):
+            return area
+        if any(fragment in file for fragment in fragments):
             return area
     return None
 
@@ -90,30 +89,31 @@ def _area(func: Func) -> str | None:
 def summarise(path: str) -> dict[str, Any]:
     """Seconds and share per area, busy share (idle excluded), and the top own-time functions."""
     stats: dict[Func, Any] = pstats.Stats(path).stats  # type: ignore[attr-defined]
-    memo: dict[Func, dict[str, float]] = {}
+    memo: dict[Func, dict[str, float] | None] = {}
 
-    def mix(func: Func) -> dict[str, float]:
+    def mix(func: Func) -> dict[str, float] | None:
+        """Area shares of `func`'s own time; None while `func` is being worked out (a cycle)."""
         if func in memo:
             return memo[func]
         area = _area(func)
         if area is not None:
             memo[func] = {area: 1.0}
             return memo[func]
-        memo[func] = {"other": 1.0}  # a cycle back here counts as other
+        memo[func] = None
+        blended: dict[str, float] = defaultdict(float)
         callers = stats[func][4] if func in stats else {}
-        weights = {caller: edge[2] or edge[3] for caller, edge in callers.items()}
-        total = sum(weights.values())
-        if total > 0:
-            blended: dict[str, float] = defaultdict(float)
-            for caller, weight in weights.items():
-                for name, share in mix(caller).items():
-                    blended[name] += share * weight / total
-            memo[func] = dict(blended)
+        for caller, edge in callers.items():
+            weight = edge[2] or edge[3]
+            shares = mix(caller) if caller != func else None  # recursion passes nothing up
+            for name, share in (shares or {}).items():
+                blended[name] += share * weight
+        total = sum(blended.values())
+        memo[func] = {k: v / total for k, v in blended.items()} if total > 0 else {"other": 1.0}
         return memo[func]
 
     seconds: dict[str, float] = defaultdict(float)
     for func, (_, _, own, _, _) in stats.items():
-        for name, share in mix(func).items():
+        for name, share in (mix(func) or {"other": 1.0}).items():
             seconds[name] += own * share
     total = sum(seconds.values())
     busy = total - seconds.get(IDLE, 0.0)
@@ -127,9 +127,16 @@ def summarise(path: str) -> dict[str, Any]:
         for name, value in sorted(seconds.items(), key=lambda item: -item[1])
     ]
     top = sorted(stats.items(), key=lambda item: -item[1][2])[:12]
+    stages = {
+        label: round(value[3], 3)
+        for label, suffix, name in _STAGES
+        for (file, _, function), value in stats.items()
+        if file.endswith(suffix) and function == name
+    }
     return {
         "total_seconds": round(total, 3),
         "busy_seconds": round(busy, 3),
+        "stages": stages,
         "areas": areas,
         "top_own_time": [
             {"function": f"{file}:{line}({name})", "seconds": round(value[2], 3)}

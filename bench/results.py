@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+WIDTH = 200  # characters: the table is made for a wide terminal or a file, not 80 columns
+
 
 @dataclass(frozen=True)
 class Params:
@@ -71,10 +73,12 @@ def render(results: list[ScenarioResult], env: dict[str, Any]) -> Table:
         f"(emulator and client share them){', QUICK sizes' if env['quick'] else ''}",
         title_justify="left",
     )
-    for heading in ("scenario", "case", "inventory", "limit", "latency", "conc."):
-        table.add_column(heading, no_wrap=heading != "case")
-    table.add_column("measured")
-    table.add_column("target")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("case", max_width=28)
+    for heading in ("inventory", "limit", "latency", "conc."):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("measured", min_width=66)
+    table.add_column("target", max_width=24)
     table.add_column("result", no_wrap=True)
     for result in results:
         for index, row in enumerate(result.rows):
@@ -96,7 +100,7 @@ def render(results: list[ScenarioResult], env: dict[str, Any]) -> Table:
 
 
 def print_table(results: list[ScenarioResult], env: dict[str, Any]) -> None:
-    Console(width=200).print(render(results, env))
+    Console(width=WIDTH).print(render(results, env))
 
 
 def write_json(path: Path, results: list[ScenarioResult], env: dict[str, Any]) -> None:

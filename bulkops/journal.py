@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 DB_NAME: Final = "journal.sqlite3"
+WAL_CHECKPOINT_PAGES: Final = 10_000
 TASK_STATES: Final = ("pending", "inflight", "succeeded", "failed", "unchanged", "stale", "skipped")
 # What a finished run reports; pending/inflight tasks of a stopped run count as skipped.
 OUTCOMES: Final = ("succeeded", "failed", "unchanged", "stale", "skipped")
@@ -164,6 +165,10 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
+            # A checkpoint (copy back and fsync) runs inside the commit that triggers it, on the
+            # event loop: at SQLite's default of every 1,000 pages a run spends a third of its
+            # journal time there. Every 10,000 pages (~40 MB of WAL) makes it rare.
+            self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StateDirError(f"cannot open the journal in {state_dir}: {exc}") from None

@@ -194,14 +194,18 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
     body: list[tuple[str, str]] = []
     changes: list[Change] = []
     observable = False
-    for field, wire in desired:
+    for pair in desired:
+        field, wire = pair
         before = record.observed(field)  # None for a write-only field: unknowable
         after = wire or None  # "" clears the field ("" app_id unlinks); Plivo then shows null
         if field in WRITE_ONLY_FIELDS or before != after:
             observable = observable or field not in WRITE_ONLY_FIELDS
-            body.append((field, wire))
+            body.append(pair)
             changes.append(Change(field, before, after))
-    return (tuple(body), tuple(changes)) if observable else None
+    if not observable:
+        return None
+    # Usually every desired field changes: share `desired` rather than hold a copy per task.
+    return (desired if len(body) == len(desired) else tuple(body)), tuple(changes)
 
 
 def changes_for(body: Body, before: NumberRecord) -> tuple[Change, ...]:

@@ -23,7 +23,7 @@ from bulkops.execute.pool import run_pool
 from bulkops.journal import TaskRow
 from bulkops.numbers import NumberRecord
 from bulkops.plan.model import NONE, Limits, Plan, Update
-from bulkops.planner import PlanResult, Task, build
+from bulkops.planner import PlanResult, Task, before_state, build
 from bulkops.select import Selection, select
 
 SAVED_PLAN_GET_LIMIT = 200  # up to this many tasks, re-check by GET; more, by one listing
@@ -157,8 +157,8 @@ def _row(seq: int, task: Task, state: str) -> TaskRow:
         rule=task.rule,
         action=task.action,
         body=dict(task.body),
-        changes=[dataclasses.asdict(change) for change in task.changes],
-        before=dataclasses.asdict(task.before),
+        changes=[{"field": c.field, "before": c.before, "after": c.after} for c in task.changes],
+        before=before_state(task.before),
         state=state,
     )
 

@@ -7,8 +7,8 @@ Achieved rate = accepted updates over the span of their timestamps, divided by 6
 
 from __future__ import annotations
 
-from bench.harness import EmulatorProcess, EmulatorSpec, Traffic, bulkops_apply, check_exit
-from bench.harness import run_measured, write_plan
+from bench.emulator import EmulatorProcess, EmulatorSpec
+from bench.harness import bulkops_apply, check_exit, client_run, write_plan
 from bench.results import Params, Row, ScenarioResult
 from bench.scenarios import Context
 
@@ -26,35 +26,31 @@ def run(ctx: Context) -> ScenarioResult:
     plan = write_plan(work, "rate", "bench rate")
     with EmulatorProcess(spec, work / "emulator") as emulator:
         cmd = bulkops_apply(plan, work / "state", rate=None, concurrency=CONCURRENCY)
-        run = run_measured(cmd, env=emulator.client_env(), cwd=work, timeout=numbers / 20 + 60)
-        rows = emulator.served()
-    check_exit(run, "bulkops apply")
-    traffic = Traffic.of(rows)
+        run = client_run(emulator, cmd, work, timeout=numbers / 20 + 60)
+    check_exit(run.measured, "bulkops apply")
+    traffic, rows = run.traffic, run.rows
     accepted = sorted(r["at"] for r in rows if r["status"] != 429)
     overall = (len(accepted) - 1) / (accepted[-1] - accepted[0]) if len(accepted) > 1 else 0.0
     ratio = traffic.update_rate / LIMIT_PER_SECOND
-    report = run.json()
+    report = run.measured.json()
     passed = ratio >= TARGET and traffic.throttled == 0 and traffic.updates == numbers
     row = Row(
         scenario=NAME,
         case="bulkops apply (defaults)",
         params=Params(numbers, "300/5", 0, CONCURRENCY),
         measured=(
-            f"{traffic.update_rate:.2f} updates/s = {ratio:.3f} × limit; "
-            f"{traffic.throttled} × 429; {traffic.updates:,}/{numbers:,} updated; "
-            f"all requests (listing too) {overall / LIMIT_PER_SECOND:.3f} × limit"
+            f"{traffic.update_rate:.2f} updates/s = {ratio:.3f} x limit, "
+            f"{traffic.throttled} x 429, {traffic.updates:,}/{numbers:,} done "
+            f"(all requests, listing too: {overall / LIMIT_PER_SECOND:.3f} x limit)"
         ),
         figures={
-            "updates": traffic.updates,
-            "update_rate": round(traffic.update_rate, 3),
             "ratio_to_limit": round(ratio, 4),
             "all_requests": len(accepted),
             "all_requests_ratio_to_limit": round(overall / LIMIT_PER_SECOND, 4),
-            "http_429": traffic.throttled,
-            "wall_seconds": round(run.wall, 2),
+            **run.figures(),
             "bulkops_report": report,
         },
-        target=f"≥ {TARGET} × limit, no 429",
+        target=f"≥ {TARGET} x limit, no 429",
         passed=passed,
     )
     return ScenarioResult(NAME, TITLE, [row])

@@ -18,18 +18,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.emulator import EmulatorProcess, EmulatorSpec
 from bench.harness import (
     NO_LIMIT_RATE,
-    PYTHON,
     ClientRun,
-    EmulatorProcess,
-    EmulatorSpec,
     Traffic,
     bulkops_apply,
     check_exit,
     client_run,
     write_plan,
 )
+from bench.processes import PYTHON
 from bench.results import Params, Row, ScenarioResult
 from bench.scenarios import Context
 
@@ -83,15 +82,19 @@ def plan_rows(plans: dict[int, dict[str, ClientRun]], sizes: list[int]) -> list[
         walls = {size: run.measured.wall for size, run in by_size.items()}
         growth = (peaks[largest] - peaks[sizes[0]]) / (largest - sizes[0]) * 1e6  # bytes/number
         pages = {size: _pages_per_second(run.rows) for size, run in by_size.items()}
-        text = "; ".join(
-            f"{size // 1000}k: {walls[size]:.1f}s {peaks[size]:.0f} MB" for size in sizes
+        text = (
+            "peak "
+            + " / ".join(f"{peaks[size]:,.0f}" for size in sizes)
+            + " MB in "
+            + " / ".join(f"{walls[size]:.1f}" for size in sizes)
+            + " s"
         )
         rows.append(
             Row(
                 NAME,
                 f"plan, {kind}",
                 Params("/".join(f"{s // 1000}k" for s in sizes), "off", 0, 4),
-                f"{text}; +{growth:,.0f} B per number; listing {pages[largest]:,.0f} pages/s",
+                f"{text}; +{growth:,.0f} B per extra number; {pages[largest]:,.0f} pages/s",
                 {
                     "wall_seconds": {s: round(w, 2) for s, w in walls.items()},
                     "peak_rss_mb": {s: round(p, 1) for s, p in peaks.items()},
@@ -122,10 +125,10 @@ def listing_at_limit(ctx: Context, work: Path) -> Row:
         NAME,
         "listing at the limit (plan)",
         Params(size, "300/5", 0, 4),
-        f"{rate:.2f} pages/s = {ratio:.3f} × limit; {run.traffic.throttled} × 429; "
-        f"{len(run.rows)} pages in {run.measured.wall:.1f}s",
+        f"{rate:.2f} pages/s = {ratio:.3f} x limit, {run.traffic.throttled} x 429 "
+        f"({len(run.rows)} pages in {run.measured.wall:.1f}s)",
         {**run.figures(), "pages_per_second": round(rate, 3), "ratio_to_limit": round(ratio, 4)},
-        target=f"≥ {RATE_TARGET} × limit, no 429",
+        target=f"≥ {RATE_TARGET} x limit, no 429",
         passed=ratio >= RATE_TARGET and run.traffic.throttled == 0,
     )
 
@@ -143,8 +146,8 @@ def apply_and_resume(
         NAME,
         "apply, every number",
         params,
-        f"{full.traffic.update_rate:,.0f} updates/s; peak {full.measured.peak_rss_mb:.0f} MB; "
-        f"{full.measured.wall:.1f}s in all",
+        f"peak {full.measured.peak_rss_mb:.0f} MB; {full.traffic.update_rate:,.0f} updates/s; "
+        f"{full.measured.wall:.1f} s in all",
         full.figures(),
         target=f"peak ≤ {RSS_TARGET_MB:.0f} MB",
         passed=full.measured.peak_rss_mb <= RSS_TARGET_MB and full.traffic.updates == size,
@@ -179,8 +182,8 @@ def resume(
         NAME,
         "resume after kill -9 at 50 %",
         params,
-        f"first request {first_any:.2f}s after launch, first update {first_post:.2f}s "
-        f"({checks} in-flight tasks checked by GET); {before_kill:,} + "
+        f"first request {first_any:.2f} s after launch, first update {first_post:.2f} s "
+        f"({checks} possibly sent tasks checked by GET); {before_kill:,} + "
         f"{resumed.traffic.updates:,} updates, {twice} numbers updated twice",
         {
             "seconds_to_first_request": round(first_any, 3),
