@@ -13,6 +13,7 @@ import signal
 import sys
 from typing import Any
 
+from bulkops.cli.common import bounded_int
 from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator, running_emulator
 
 _RATE_LIMIT = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*")
@@ -33,23 +34,6 @@ def _non_negative(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = _count(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
     return value
 
 
@@ -78,8 +62,12 @@ def add_parser(subparsers: Any) -> None:
         description="Serve a local Plivo-compatible Number API with a seeded inventory.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=_port, default=8089, help="port (0 picks a free one)")
-    parser.add_argument("--numbers", type=_count, default=500, help="inventory size")
+    parser.add_argument(
+        "--port", type=bounded_int(0, 65535), default=8089, help="port (0 picks a free one)"
+    )
+    parser.add_argument(
+        "--numbers", type=bounded_int(0, sys.maxsize), default=500, help="inventory size"
+    )
     parser.add_argument("--seed", type=int, default=1, help="inventory and fault seed")
     parser.add_argument("--today", type=_date, default=None, help="date the inventory is built for")
     parser.add_argument(

@@ -56,12 +56,7 @@ def word(kind: schema.Word, node: Node, path: str, report: Reporter) -> object:
     value = text_of(node, path, report, f"a {kind.what}")
     if value is None:
         return INVALID
-    if not kind.pattern.fullmatch(value):
-        report.add(
-            node.loc, path, f"{clip(value)!r} is not a valid {kind.what}", f"use {kind.shape}"
-        )
-        return INVALID
-    return value
+    return _shaped(kind, value, node, path, report, "use")
 
 
 def ident(kind: schema.Ident, node: Node, path: str, report: Reporter) -> object:
@@ -72,12 +67,19 @@ def ident(kind: schema.Ident, node: Node, path: str, report: Reporter) -> object
         return _ident_none(kind, node, path, report)
     if not _forbid_template(value, node, path, report):
         return INVALID
-    if not kind.pattern.fullmatch(value):
-        report.add(
-            node.loc, path, f"{clip(value)!r} is not a valid {kind.what}", f"expected {kind.shape}"
-        )
-        return INVALID
-    return value
+    return _shaped(kind, value, node, path, report, "expected")
+
+
+def _shaped(
+    kind: schema.Word | schema.Ident, value: str, node: Node, path: str, report: Reporter, lead: str
+) -> object:
+    """`value` if it matches the kind's pattern; else a problem showing the expected shape."""
+    if kind.pattern.fullmatch(value):
+        return value
+    report.add(
+        node.loc, path, f"{clip(value)!r} is not a valid {kind.what}", f"{lead} {kind.shape}"
+    )
+    return INVALID
 
 
 def _ident_none(kind: schema.Ident, node: Node, path: str, report: Reporter) -> object:
