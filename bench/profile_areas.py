@@ -21,9 +21,9 @@ _AREAS: Final[tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ..
     ("start-up (imports)", ("importlib",), ()),
     (
         "journal (sqlite, group commit, journal rows)",
-        ("bulkops/journal.py", "bulkops/execute/recorder.py"),
-        # prepare.journal_rows/_row turn the plan's tasks into the journal's rows.
-        (("~", "sqlite3."), ("bulkops/prepare.py", "_row")),
+        ("bulkops/run/journal.py", "bulkops/run/recorder.py"),
+        # execution.entries and the journal's row encoding turn the tasks into the journal's rows.
+        (("~", "sqlite3."), ("bulkops/run/execution.py", "entries")),
     ),
     (
         "logging and output",
@@ -34,12 +34,9 @@ _AREAS: Final[tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ..
         "planning (plan, listing, select, diff)",
         (
             "bulkops/plan/",
-            "bulkops/select.py",
-            "bulkops/planner.py",
-            "bulkops/prepare.py",
-            "bulkops/templates.py",
+            "bulkops/selection/",
+            "bulkops/tasks/",
             "bulkops/numbers.py",
-            "bulkops/savedplan.py",
             "bulkops/client/pages.py",
             "/yaml/",
         ),
@@ -57,9 +54,10 @@ _AREAS: Final[tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ..
             "anyio/",
             "aiolimiter/",
             "sniffio/",
-            "bulkops/execute/",
-            "bulkops/runner.py",
-            "bulkops/connect.py",
+            "bulkops/pace/",
+            "bulkops/run/runner.py",
+            "bulkops/run/execution.py",
+            "bulkops/account.py",
         ),
         (),
     ),
@@ -70,9 +68,9 @@ _AREAS: Final[tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ..
 # only while it runs (not while it awaits), which is what matters here.
 _STAGES: Final = (
     ("list (pages fetched and parsed)", "bulkops/client/client.py", "list_numbers_page"),
-    ("plan (build the tasks)", "bulkops/planner.py", "build"),
-    ("write the run's tasks to the journal", "bulkops/journal.py", "create_run"),
-    ("send and record the updates", "bulkops/runner.py", "_perform"),
+    ("plan (build the tasks)", "bulkops/tasks/planner.py", "build"),
+    ("write the run's tasks to the journal", "bulkops/run/journal.py", "create_run"),
+    ("send and record the updates", "bulkops/run/runner.py", "_perform"),
 )
 
 

@@ -25,8 +25,8 @@ def committing(origin: float, now: float, first: bool) -> bool:
 
 
 def main(out: str, first: str, argv: list[str]) -> int:
-    from bulkops import runner
     from bulkops.cli import main as bulkops_main
+    from bulkops.run import runner
 
     write = runner.Runner._write  # fail here, loudly, if the seam moved
     origin = time.monotonic()

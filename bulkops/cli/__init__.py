@@ -1,12 +1,18 @@
 """The command line: the only layer that prints. Each command lives in its own module.
 
-Exit codes (a contract scripts rely on): 0 all done, 1 some failed, 2 invalid input or usage,
-3 refused by a guard (nothing sent), 130 interrupted (resumable).
+Exit codes (a contract scripts rely on) are `bulkops.errors.ExitCode`: 0 all done, 1 some failed,
+2 invalid input or usage, 3 refused by a guard (nothing sent), 4 changes pending (`plan
+--detailed-exitcode`), 70 internal error (a bug), 130 interrupted (resumable). An error maps to
+its code by class; with `--json`, even an error prints one JSON object on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import traceback
 from collections.abc import Sequence
 
 from rich.markup import escape
@@ -19,7 +25,8 @@ from bulkops.cli import resume_cmd as resume_cmd
 from bulkops.cli import runs_cmd as runs_cmd
 from bulkops.cli import show_cmd as show_cmd
 from bulkops.cli import validate_cmd as validate_cmd
-from bulkops.cli.common import FAILED, INTERRUPTED, INVALID, REFUSED, CommandError, err
+from bulkops.cli.common import err
+from bulkops.errors import BulkopsError, ExitCode, first_error
 
 COMMANDS = (validate_cmd, plan_cmd, apply_cmd, resume_cmd, runs_cmd, show_cmd, emulator_cmd)
 
@@ -41,54 +48,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:
-        err.print("interrupted")
-        return INTERRUPTED
+        return _fail(args, "interrupted", ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return _closed_stdout()
     except Exception as exc:  # every known failure becomes a message and an exit code
-        message, code = explain(_first_cause(exc))
-        # The message may quote the user's own text: never let rich read it as markup.
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
-        if code == REFUSED:
-            err.print("nothing was changed")
+        cause = first_error(exc)
+        if isinstance(cause, BulkopsError):
+            return _fail(args, str(cause), cause.exit_code)
+        return _internal_error(args, exc)
     return code
 
 
-def _first_cause(exc: Exception) -> Exception:
-    """The error inside an exception group from a task group: what actually went wrong."""
-    while isinstance(exc, ExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
+def _fail(args: argparse.Namespace, message: str, code: ExitCode) -> int:
+    # The message may quote the user's own text: never let rich read it as markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    if code == ExitCode.REFUSED:
+        err.print("nothing was changed")
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"exit_code": int(code), "reason": message}) + "\n")
+    return code
 
 
-def explain(exc: Exception) -> tuple[str, int]:
-    """The message and exit code for an error that reached the top."""
-    # Imported here so that `bulkops --help` does not load every stage.
-    from bulkops.client import AuthenticationError, CredentialsError, PlivoError
-    from bulkops.journal import JournalError, RunLockedError, StateDirError
-    from bulkops.numbers import InvalidNumberError
-    from bulkops.plan.problems import PlanError
-    from bulkops.planner import PlanConflictError
-    from bulkops.prepare import PreparationError
-    from bulkops.runner import FatalRunError
-    from bulkops.savedplan import SavedPlanError
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    cause = first_error(exc)
+    if getattr(args, "verbose", 0) >= 2:
+        traceback.print_exception(exc, file=sys.stderr)
+    message = f"internal error: {type(cause).__name__}: {cause}"
+    err.print(f"[bold red]{escape(message)}[/]", markup=True, highlight=False)
+    err.print("this is a bug in bulkops; rerun with -vv for the traceback and report it")
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"exit_code": ExitCode.INTERNAL, "reason": message}) + "\n")
+    return ExitCode.INTERNAL
 
-    if isinstance(exc, CommandError):
-        return str(exc), exc.code
-    if isinstance(exc, PlanError):
-        count = len(exc.problems)
-        lines = "\n".join(str(problem) for problem in exc.problems)
-        return f"the plan has {count} problem{'s' if count > 1 else ''}:\n{lines}", INVALID
-    if isinstance(exc, PlanConflictError | PreparationError | SavedPlanError):
-        return str(exc), INVALID
-    if isinstance(exc, CredentialsError | InvalidNumberError):
-        return str(exc), INVALID
-    if isinstance(exc, RunLockedError):
-        return str(exc), REFUSED
-    if isinstance(exc, StateDirError):
-        return str(exc), INVALID
-    if isinstance(exc, AuthenticationError | FatalRunError):
-        return str(exc), FAILED
-    if isinstance(exc, PlivoError | JournalError):
-        return str(exc), FAILED
-    if isinstance(exc, ValueError):  # input the checks above did not foresee: still not a crash
-        return str(exc), INVALID
-    raise exc
+
+def _closed_stdout() -> int:
+    """The reader of our output went away (`| head`): stop quietly, as Unix tools do."""
+    # Python would report the failed flush of stdout at exit; point it at /dev/null first.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return ExitCode.OK

@@ -1,4 +1,4 @@
-"""What the commands share: exit codes, common options, logging set-up, and error reporting."""
+"""What the commands share: common options (limits from their one description), logging set-up."""
 
 from __future__ import annotations
 
@@ -15,37 +15,16 @@ import structlog
 from rich.console import Console
 from structlog.typing import EventDict
 
-OK: Final = 0
-FAILED: Final = 1  # some task failed, the failure threshold stopped the run, or Plivo said no
-INVALID: Final = 2  # invalid input or usage
-REFUSED: Final = 3  # a guard refused; nothing that changes anything was sent
-INTERRUPTED: Final = 130  # Ctrl-C or SIGTERM; the run is resumable
+from bulkops import limits
+from bulkops.account import SANDBOX_NUMBERS
+from bulkops.limits import LimitError
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
-DEFAULT_CONCURRENCY: Final = 8
 
 # markup=False: plan names, aliases and paths are the user's text, never rich markup. Styles
 # come from Text objects or an explicit markup=True on a string we wrote ourselves.
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-
-
-class CommandError(Exception):
-    """Stop the command with `message` on stderr and exit `code`."""
-
-    def __init__(self, message: str, code: int = INVALID) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
@@ -61,6 +40,32 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def limit_flag(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, spec: limits.LimitSpec
+) -> None:
+    """`--rate` & co., parsed and documented from the limit's one description."""
+
+    def parse(text: str) -> object:
+        try:
+            return spec.from_text(text)
+        except LimitError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    default = f"; default {spec.default}" if spec.default is not None else ""
+    parser.add_argument(
+        spec.flag,
+        type=parse,
+        dest=spec.name,
+        metavar=spec.metavar,
+        help=f"{spec.doc} (overrides the plan's limits.{spec.name}{default})".replace("%", "%%"),
+    )
+
+
+def limits_from(args: argparse.Namespace) -> limits.Limits:
+    """The limits the command line states (None where it says nothing)."""
+    return limits.Limits(**{spec.name: getattr(args, spec.name, None) for spec in limits.SPECS})
+
+
 def add_connection_options(parser: argparse.ArgumentParser, *, executes: bool) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument(
@@ -71,32 +76,14 @@ def add_connection_options(parser: argparse.ArgumentParser, *, executes: bool) -
     group.add_argument(
         "--sandbox-numbers",
         type=bounded_int(0, 1_000_000),
-        default=500,
+        default=SANDBOX_NUMBERS,
         metavar="N",
-        help="inventory size of the sandbox (default 500)",
+        help=f"inventory size of the sandbox (default {SANDBOX_NUMBERS})",
     )
-    group.add_argument(
-        "--rate",
-        type=positive_float,
-        metavar="R",
-        help="requests per second for every request of the run, listing included "
-        "(default: plan limits.rate, else 59 — under Plivo's 300 per 5 s)",
-    )
+    limit_flag(group, limits.RATE)
     if executes:
-        group.add_argument(
-            "--concurrency",
-            type=bounded_int(1, 512),
-            metavar="C",
-            help=f"requests in flight at once (default: plan limits, else {DEFAULT_CONCURRENCY})",
-        )
-        group.add_argument(
-            "--max-retries",
-            type=bounded_int(0, 100),
-            default=5,
-            metavar="N",
-            help="retries of one request after a 5xx answer, a dropped connection or a timeout "
-            "(default 5; 429s are always waited out)",
-        )
+        for spec in (limits.CONCURRENCY, limits.MAX_RETRIES):
+            limit_flag(group, spec)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument(
         "--log-format",

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import anyio
 
-from bulkops import savedplan
+from bulkops.account import Target, open_account
 from bulkops.cli import common
-from bulkops.cli.common import OK, err, out
-from bulkops.connect import Target, connect
-from bulkops.execute.throttle import DEFAULT_RATE
-from bulkops.plan.loader import load_plan
-from bulkops.prepare import Prepared, from_plan
-from bulkops.report.plan_view import plan_to_json, render_plan
+from bulkops.cli.common import err, out
+from bulkops.errors import ExitCode
+from bulkops.plan import load_plan
+from bulkops.report.diff import plan_to_json, render_plan
+from bulkops.tasks import saved as saved_plans
+from bulkops.tasks.model import TaskList
+from bulkops.tasks.prepare import account_ref, from_plan
 
 TERMINAL_ROWS = 200  # tasks shown on a terminal; --json has them all
 
@@ -41,32 +42,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     common.configure_logging(args.verbose, args.log_format)
     plan = load_plan(args.plan)
-    target = Target(
-        rate=args.rate or plan.limits.rate or DEFAULT_RATE,
-        concurrency=plan.limits.concurrency or common.DEFAULT_CONCURRENCY,
-        sandbox=args.sandbox,
-        sandbox_numbers=args.sandbox_numbers,
-    )
+    chosen = plan.limits.overridden_by(common.limits_from(args))
+    target = Target(limits=chosen, sandbox=args.sandbox, sandbox_numbers=args.sandbox_numbers)
 
     # The result leaves through a list, not as the coroutine's return value: on exit, Python
     # 3.11's asyncio.Runner builds the repr of the finished main task, result included, which
     # for 300k tasks costs ~1 GB and 15 s.
-    box: list[Prepared] = []
+    box: list[tuple[TaskList, saved_plans.AccountRef]] = []
 
     async def prepare() -> None:
-        async with connect(target) as connection:
-            box.append(await from_plan(plan, connection, date.today()))
+        async with open_account(target) as account:
+            task_list = await from_plan(plan, account, date.today())
+            box.append((task_list, account_ref(account)))
 
     anyio.run(prepare)
-    [prepared] = box
-    assert prepared.result is not None
+    [(task_list, where)] = box
     if args.out:
-        savedplan.save(args.out, prepared.result, plan, datetime.now(UTC))
+        saved_plans.save(args.out, task_list, where, datetime.now(UTC))
     if args.json:
-        doc = plan_to_json(prepared.result, prepared.selection)
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(json.dumps(plan_to_json(task_list), indent=2) + "\n")
     else:
-        out.print(render_plan(prepared.result, max_rows=TERMINAL_ROWS))
+        out.print(render_plan(task_list, max_rows=TERMINAL_ROWS))
     if args.out:
         err.print(f"saved the reviewed plan to {args.out}; run it with: bulkops apply {args.out}")
-    return OK
+    return ExitCode.OK

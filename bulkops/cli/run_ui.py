@@ -1,4 +1,4 @@
-"""Watching a run: the live progress bar (or log lines), Ctrl-C handling, the final summary."""
+"""Watching a run: confirmation, the live progress bar (or log lines), Ctrl-C, the final summary."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
@@ -20,47 +20,19 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bulkops.account import Account
 from bulkops.cli import common
-from bulkops.cli.common import FAILED, INTERRUPTED, OK, REFUSED, CommandError, err, out
-from bulkops.connect import Connection
-from bulkops.journal import Journal, summarize
-from bulkops.runner import FailureLimit, Runner
+from bulkops.cli.common import err, out
+from bulkops.errors import Refused
+from bulkops.limits import FailureBudget
+from bulkops.report.run_view import render_summary, summary_json
+from bulkops.run import execution
+from bulkops.run.journal import Journal
+from bulkops.run.outcome import RunReport
+from bulkops.run.runner import INTERRUPTED, Runner
 
 log = structlog.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
-
-
-@dataclass(frozen=True)
-class RunReport:
-    run_id: str
-    status: str
-    counts: dict[str, int]
-    requests: int
-    retries: int
-    throttled: int
-    elapsed: float
-
-    @property
-    def exit_code(self) -> int:
-        if self.status == "interrupted":
-            return INTERRUPTED
-        # A stale task (drifted since review) was not carried out: not a success either.
-        if self.status == "stopped" or self.counts["failed"] or self.counts["stale"]:
-            return FAILED
-        return OK
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "counts": self.counts,
-            "requests": self.requests,
-            "retries": self.retries,
-            "throttled": self.throttled,
-            "elapsed_seconds": round(self.elapsed, 3),
-            "requests_per_second": round(self.requests / self.elapsed, 2) if self.elapsed else None,
-            "exit_code": self.exit_code,
-        }
 
 
 async def confirm(question: str, *, yes: bool) -> None:
@@ -68,65 +40,32 @@ async def confirm(question: str, *, yes: bool) -> None:
     if yes:
         return
     if not common.stdin_is_terminal():
-        raise CommandError(
-            "no terminal to confirm on: pass --yes to go ahead without asking", REFUSED
-        )
+        raise Refused("no terminal to confirm on: pass --yes to go ahead without asking")
     answer = await anyio.to_thread.run_sync(lambda: input(f"{question} [y/N] "))
     if answer.strip().lower() not in ("y", "yes"):
-        raise CommandError("not confirmed", REFUSED)
+        raise Refused("not confirmed")
 
 
 async def execute(
     journal: Journal,
     run_id: str,
-    connection: Connection,
+    account: Account,
     *,
-    concurrency: int,
-    max_failures: FailureLimit | None,
+    max_failures: FailureBudget | None,
     live: bool,
     durable: bool = True,
     retry_failed: bool = False,
 ) -> RunReport:
-    """Run `run_id` to its end (or a stop) under its lock, showing progress."""
-    with journal.lock(run_id):
-        if retry_failed:
-            journal.retry_failed(run_id)
-        journal.set_status(run_id, "running")
-        runner = Runner(
-            journal,
-            run_id,
-            connection.client,
-            connection.throttle,
-            concurrency=concurrency,
-            max_failures=max_failures,
-            policy=connection.policy,
-            durable=durable,
-        )
-        return await watch(runner, journal, live=live)
-
-
-async def watch(runner: Runner, journal: Journal, *, live: bool) -> RunReport:
-    """Execute the run while showing progress; the first Ctrl-C drains, the second aborts."""
-    started = anyio.current_time()
-    status = "interrupted"  # what a second Ctrl-C, cancelling execute() midway, leaves
-    async with anyio.create_task_group() as group:
-        group.start_soon(_signals, runner, group.cancel_scope)
-        group.start_soon(_bar if live else _log_lines, runner)
-        try:
-            status = await runner.execute()
-        finally:
-            group.cancel_scope.cancel()
-    if status == "interrupted":  # also when a second Ctrl-C cut execute() short
-        journal.set_status(runner.run_id, "interrupted")
-    progress = runner.progress
-    return RunReport(
-        run_id=runner.run_id,
-        status=status,
-        counts=summarize(journal.counts(runner.run_id)),
-        requests=progress.requests,
-        retries=progress.retries,
-        throttled=progress.throttled,
-        elapsed=anyio.current_time() - started,
+    """Run `run_id` with progress on screen; the first Ctrl-C drains, the second aborts."""
+    watchers: Sequence[execution.Watcher] = (_signals, _bar if live else _log_lines)
+    return await execution.execute(
+        journal,
+        run_id,
+        account,
+        max_failures=max_failures,
+        watchers=watchers,
+        retry_failed=retry_failed,
+        durable=durable,
     )
 
 
@@ -134,13 +73,13 @@ async def _signals(runner: Runner, scope: anyio.CancelScope) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
         async for _ in received:
             if runner.stop_reason is None:
-                runner.request_stop("interrupted")
+                runner.request_stop(INTERRUPTED)
                 err.print("stopping: letting requests in flight finish (Ctrl-C again to abort)")
             else:
                 scope.cancel()
 
 
-async def _bar(runner: Runner) -> None:
+async def _bar(runner: Runner, _scope: anyio.CancelScope) -> None:
     columns = (
         TextColumn("[bold]applying"),
         BarColumn(),
@@ -160,7 +99,7 @@ async def _bar(runner: Runner) -> None:
             await anyio.sleep(0.2)
 
 
-async def _log_lines(runner: Runner) -> None:
+async def _log_lines(runner: Runner, _scope: anyio.CancelScope) -> None:
     rate = _CurrentRate()
     while True:
         await anyio.sleep(LOG_EVERY)
@@ -197,19 +136,6 @@ def _fields(runner: Runner, rate: _CurrentRate) -> dict[str, Any]:
 
 def print_report(report: RunReport, *, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
-        return
-    c = report.counts
-    out.print(
-        f"run {report.run_id} {report.status}: {c['succeeded']} succeeded, {c['failed']} failed, "
-        f"{c['unchanged']} unchanged, {c['stale']} stale, {c['skipped']} skipped "
-        f"(of {c['planned']} planned)"
-    )
-    out.print(
-        f"{report.requests} requests in {report.elapsed:.1f}s, {report.retries} retries, "
-        f"{report.throttled} rate-limited (429)"
-    )
-    if report.status == "interrupted":
-        out.print(f"resume with: bulkops resume {report.run_id}")
-    if c["failed"] or c["stale"]:
-        out.print(f"see which numbers with: bulkops show {report.run_id}")
+        sys.stdout.write(json.dumps(summary_json(report), indent=2) + "\n")
+    else:
+        out.print(render_summary(report))

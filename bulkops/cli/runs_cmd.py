@@ -7,10 +7,11 @@ import json
 import sys
 
 from bulkops.cli import common
-from bulkops.cli.common import OK, out
-from bulkops.journal import DB_NAME, Journal, RunInfo, summarize
-
-OUTCOMES = ("succeeded", "failed", "unchanged", "stale", "skipped")
+from bulkops.cli.common import out
+from bulkops.errors import ExitCode
+from bulkops.report.run_view import render_runs, runs_json
+from bulkops.run.journal import DB_NAME, Journal, RunInfo
+from bulkops.run.outcome import summarize
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,35 +33,15 @@ def run(args: argparse.Namespace) -> int:
             for info in journal.runs()
         ]
     if args.json:
-        rows = [
-            {
-                "run_id": info.id,
-                "plan": info.plan_name or info.source,
-                "started": info.created_at,
-                "status": info.status,
-                "counts": counts,
-            }
-            for info, counts, _ in runs
-        ]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return OK
-    if not runs:
+        sys.stdout.write(json.dumps(runs_json(runs), indent=2) + "\n")
+    elif not runs:
         out.print(f"no runs in {args.state_dir}")
-        return OK
-    for info, counts, status in runs:
-        started = info.created_at[:16].replace("T", " ")
-        plan = info.plan_name or info.source or "(unnamed plan)"
-        out.print(f"{info.id}  {status:<17} {started} UTC  {plan}")
-        out.print(f"    {_outcomes(counts)}")
-    return OK
+    else:
+        out.print(render_runs(runs))
+    return ExitCode.OK
 
 
 def _status(journal: Journal, info: RunInfo) -> str:
     if info.status == "running" and not journal.is_locked(info.id):
         return "died (resumable)"  # killed without a chance to record it
     return info.status
-
-
-def _outcomes(counts: dict[str, int]) -> str:
-    parts = [f"{counts[k]} {k}" for k in OUTCOMES if counts[k]]
-    return f"{counts['planned']} planned: " + (", ".join(parts) or "nothing yet")

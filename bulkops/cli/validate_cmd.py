@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from bulkops.cli.common import INVALID, OK
+from bulkops.errors import ExitCode
 from bulkops.plan.loader import load_plan
 from bulkops.plan.model import Plan, Update
 from bulkops.plan.problems import PlanError, Problem
@@ -36,12 +36,12 @@ def run(args: argparse.Namespace) -> int:
         plan = load_plan(path)
     except PlanError as exc:
         _print_problems(exc.problems, str(path), as_json=args.json)
-        return INVALID
+        return ExitCode.INVALID
     if args.json:
         print(json.dumps({"valid": True, "problems": []}))
     else:
         print(summary(plan, str(path)))
-    return OK
+    return ExitCode.OK
 
 
 def summary(plan: Plan, filename: str) -> str:

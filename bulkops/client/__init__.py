@@ -1,4 +1,6 @@
-"""Async client for Plivo's Number API: pooled requests, paging, and typed errors.
+"""The Plivo client: Number, Application and Subaccount calls as typed coroutines, typed errors.
+
+Imports only `bulkops.numbers` and `bulkops.errors`; aiohttp never leaves this package.
 
 async with PlivoClient(Credentials.from_env(), pace=limiter.wait) as client:
     async for record in client.iter_numbers({"type": "local"}):
@@ -8,6 +10,7 @@ async with PlivoClient(Credentials.from_env(), pace=limiter.wait) as client:
 from bulkops.client.client import DEFAULT_API_URL, PlivoClient
 from bulkops.client.credentials import Credentials
 from bulkops.client.errors import (
+    ApiUrlError,
     AuthenticationError,
     CredentialsError,
     InvalidRequestError,
@@ -23,6 +26,7 @@ from bulkops.client.transport import Pace
 
 __all__ = [
     "DEFAULT_API_URL",
+    "ApiUrlError",
     "AuthenticationError",
     "Credentials",
     "CredentialsError",

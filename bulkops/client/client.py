@@ -14,6 +14,7 @@ from typing import Any, Final
 from yarl import URL
 
 from bulkops.client.credentials import Credentials
+from bulkops.client.errors import ApiUrlError
 from bulkops.client.pages import (
     MAX_PAGE_SIZE,
     NumberPage,
@@ -155,34 +156,13 @@ class PlivoClient:
 
     # Applications and subaccounts (read-only: the plan refers to them by id)
 
-    async def list_applications(self) -> list[dict[str, Any]]:
-        """Every application of the account, as Plivo's raw objects."""
-        return await self._list_all("Application/")
-
     async def get_application(self, app_id: str) -> dict[str, Any]:
         """One application's raw object; NotFoundError if there is none with this id."""
         return await self._get_object(f"Application/{_check_id(app_id)}/")
 
-    async def list_subaccounts(self) -> list[dict[str, Any]]:
-        """Every subaccount of the (main) account, as Plivo's raw objects."""
-        return await self._list_all("Subaccount/")
-
     async def get_subaccount(self, subaccount_id: str) -> dict[str, Any]:
         """One subaccount's raw object; NotFoundError if there is none with this auth_id."""
         return await self._get_object(f"Subaccount/{_check_subaccount(subaccount_id)}/")
-
-    async def _list_all(self, relative: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        while True:
-            params = {"limit": str(MAX_PAGE_SIZE), "offset": str(len(found))}
-            body = await self._open.call("GET", relative, params=params)
-            try:
-                envelope = parse_envelope(body, MAX_PAGE_SIZE)
-            except ValueError as exc:
-                raise self._open.malformed("GET", relative, 200, str(exc)) from None
-            found.extend(envelope.objects)
-            if len(envelope.objects) < envelope.limit or len(found) >= envelope.total_count:
-                return found
 
     async def _get_object(self, relative: str) -> dict[str, Any]:
         body = await self._open.call("GET", relative)
@@ -209,9 +189,16 @@ def _check_subaccount(subaccount_id: str) -> str:
 
 def _check_base_url(value: str) -> str:
     """`value` without a trailing slash, if it is a plain http(s) URL with no credentials."""
-    url = URL(value)
+    try:
+        url = URL(value)
+    except ValueError:
+        raise ApiUrlError(f"{ENV_API_URL} is not a URL (expected https://api.plivo.com)") from None
     if url.user or url.password or url.query_string or url.fragment:
-        raise ValueError("API URL must not carry credentials, a query or a fragment")
+        # Never echo it: a token pasted into the wrong variable would print.
+        raise ApiUrlError(f"{ENV_API_URL} must not carry credentials, a query or a fragment")
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"API URL must look like https://api.plivo.com, got {value!r}")
+        raise ApiUrlError(
+            f"{ENV_API_URL} must look like https://api.plivo.com "
+            f"({len(value)} characters given; not shown, in case it is a secret)"
+        )
     return str(url).rstrip("/")

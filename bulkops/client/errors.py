@@ -11,11 +11,12 @@ Everything the client raises after a request was attempted is a PlivoError::
     └── TransportError           no usable answer: refused, reset or dropped connection,
                                  timeout, a redirect, or a body that is not the expected JSON
 
-Raised before any request, for input that must not reach a URL (both are ValueErrors):
+PlivoError is a `bulkops.errors.Failed` (exit 1). Raised before any request, for input that must
+not reach a URL (both `bulkops.errors.InvalidInput`, exit 2):
 
     CredentialsError             PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN malformed
     └── MissingCredentialsError  … or not set
-    bulkops.numbers.InvalidNumberError
+    ApiUrlError                  PLIVO_API_URL is not a plain http(s) URL
 
 `error_for` is the single place where a status code or an aiohttp exception becomes one of these;
 aiohttp's own exceptions never leave the client package. Messages never contain the auth token.
@@ -29,11 +30,13 @@ from typing import Final
 
 import aiohttp
 
+from bulkops.errors import ConfigError, Failed, InvalidInput
+
 _MAX_DETAIL: Final = 300
 _CREDENTIALS_HINT: Final = "check PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN"
 
 
-class CredentialsError(ValueError):
+class CredentialsError(InvalidInput):
     """PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN are not usable as given (checked before any request)."""
 
 
@@ -41,7 +44,11 @@ class MissingCredentialsError(CredentialsError):
     """PLIVO_AUTH_ID or PLIVO_AUTH_TOKEN is not set."""
 
 
-class PlivoError(Exception):
+class ApiUrlError(ConfigError):
+    """PLIVO_API_URL (or a base URL) that is not a plain http(s) URL without credentials."""
+
+
+class PlivoError(Failed):
     """A request to Plivo that did not succeed; `str()` is a sentence for a human."""
 
     def __init__(

@@ -1,6 +1,23 @@
-"""Plan files: loading with locations, validation, and the validated Plan model."""
+"""The YAML plan: a plan file loaded, validated (every problem located) and modelled as a Plan.
+
+Imports only `bulkops.numbers`, `bulkops.limits` and `bulkops.errors`: a plan knows nothing of
+Plivo, of selection or of runs.
+"""
 
 from bulkops.plan.loader import load_plan, load_plan_text
+from bulkops.plan.model import NONE, DateCondition, Plan, Rule, Selector, Unrent, Update
 from bulkops.plan.problems import PlanError, Problem
 
-__all__ = ["PlanError", "Problem", "load_plan", "load_plan_text"]
+__all__ = [
+    "NONE",
+    "DateCondition",
+    "Plan",
+    "PlanError",
+    "Problem",
+    "Rule",
+    "Selector",
+    "Unrent",
+    "Update",
+    "load_plan",
+    "load_plan_text",
+]

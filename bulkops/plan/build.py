@@ -12,10 +12,11 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, Final
 
+from bulkops.limits import Limits
 from bulkops.numbers import WRITE_ONLY_FIELDS
 from bulkops.plan import schema
 from bulkops.plan.describe import INVALID
-from bulkops.plan.model import Limits, Plan, Rule, Selector, Unrent, Update
+from bulkops.plan.model import Plan, Rule, Selector, Unrent, Update
 from bulkops.plan.problems import Loc, Reporter
 from bulkops.plan.yamltree import Map, Node, Scalar, Seq, child, item
 

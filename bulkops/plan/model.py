@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Final, Literal
 
+from bulkops.limits import Limits
+
 # The word a plan writes for "no subaccount" (main account) or "no application linked".
 NONE: Final = "none"
 
@@ -72,14 +74,6 @@ class Rule:
     name: str
     select: Selector
     action: Action
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    rate: float | None = None  # requests per second, every request of a run
-    concurrency: int | None = None
-    max_changes: int | None = None
-    max_failures: str | None = None  # "10" or "5%"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Final
 
+from bulkops.errors import InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class Loc:
@@ -42,7 +44,7 @@ class Problem:
         return asdict(self)
 
 
-class PlanError(Exception):
+class PlanError(InvalidInput):
     """A plan that cannot be used; `problems` lists every reason, in file order."""
 
     def __init__(self, problems: list[Problem]) -> None:

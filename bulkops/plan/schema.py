@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from bulkops import limits
 from bulkops.numbers import (
     CALLBACK_METHODS,
     ID_PATTERN,
@@ -102,24 +103,10 @@ class Url:
 
 
 @dataclass(frozen=True, slots=True)
-class Count:
-    """A whole number in [minimum, maximum]."""
+class LimitValue:
+    """A run limit; what it takes is described once, in `bulkops.limits`."""
 
-    minimum: int
-    maximum: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    """A number above `above`, at most `maximum`; stored as float."""
-
-    above: float
-    maximum: float
-
-
-@dataclass(frozen=True, slots=True)
-class FailureBudget:
-    """A count of failures (`10`) or a share of the attempted tasks (`"5%"`)."""
+    spec: limits.LimitSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +167,7 @@ Kind = (
     | PhoneNumbers
     | Dates
     | Url
-    | Count
-    | Rate
-    | FailureBudget
+    | LimitValue
     | Flag
     | Version
     | Section
@@ -285,12 +270,7 @@ ACTIONS: Final = ("update", "unrent")
 
 LIMITS: Final = Section(
     "limits",
-    (
-        Key("rate", Rate(0, 10_000), "requests per second, every request of a run"),
-        Key("concurrency", Count(1, 512), "requests in flight at once"),
-        Key("max_changes", Count(0, 1_000_000_000), "refuse a run that changes more numbers"),
-        Key("max_failures", FailureBudget(), "stop after this many failures, or this share"),
-    ),
+    tuple(Key(spec.name, LimitValue(spec), spec.doc) for spec in limits.SPECS),
 )
 
 PLAN: Final = Section(

@@ -8,7 +8,6 @@ a number without its `+`) is reported with a hint to quote it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any, Final, cast
@@ -19,13 +18,10 @@ from bulkops.plan import schema
 from bulkops.plan.dates import dates
 from bulkops.plan.describe import INVALID, choices_hint, clip, describe, is_int, show, text_of
 from bulkops.plan.problems import Reporter
+from bulkops.plan.templates import TemplateError, referenced_fields
 from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, item
-from bulkops.templates import TemplateError, referenced_fields
 
-_PERCENT: Final = re.compile(r"([0-9]{1,3}(?:\.[0-9]+)?)%")
 _DIGITS: Final = re.compile(r"[0-9]+")
-_MAX_COUNT: Final = 1_000_000_000  # any count above is a typo, and too long ints cannot print
-_COUNT: Final = re.compile(r"[0-9]{1,10}")
 
 
 def _forbid_template(text: str, node: Node, path: str, report: Reporter) -> bool:
@@ -214,51 +210,13 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _number(node: Node) -> int | float | None:
-    value = node.value if isinstance(node, Scalar) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
-
-
-def count(kind: schema.Count, node: Node, path: str, report: Reporter) -> object:
-    value = _number(node)
-    in_range = kind.maximum is None or (isinstance(value, int) and value <= kind.maximum)
-    if isinstance(value, int) and value >= kind.minimum and in_range:
-        return value
-    bound = f"≥ {kind.minimum}"
-    if kind.maximum is not None:
-        bound = f"from {kind.minimum} to {kind.maximum}"
-    report.add(node.loc, path, f"must be a whole number {bound}, not {describe(node)}")
-    return INVALID
-
-
-def rate(kind: schema.Rate, node: Node, path: str, report: Reporter) -> object:
-    value = _number(node)
-    # No math.isfinite on an int: YAML reads `0xfff…` into ints too large for a float.
-    finite = is_int(value) or (isinstance(value, float) and math.isfinite(value))
-    if value is not None and finite and kind.above < value <= kind.maximum:
-        return float(value)
-    bound = f"above {kind.above:g} and at most {kind.maximum:g}"
-    report.add(
-        node.loc, path, f"must be a number {bound}, not {describe(node)}", "requests per second"
-    )
-    return INVALID
-
-
-def failure_budget(kind: schema.FailureBudget, node: Node, path: str, report: Reporter) -> object:
-    value = node.value if isinstance(node, Scalar) else None
-    if isinstance(value, int) and is_int(value) and 0 <= value <= _MAX_COUNT:
-        return str(value)
-    if isinstance(value, str):
-        if _COUNT.fullmatch(value):
-            return str(int(value))
-        share = _PERCENT.fullmatch(value)
-        if share and 0 < float(share.group(1)) <= 100:
-            return value
-    hint = 'a count such as 10, or a share such as "5%" (above 0, at most 100)'
-    report.add(node.loc, path, f"must be a count or a percentage, not {describe(node)}", hint)
-    return INVALID
+def limit(kind: schema.LimitValue, node: Node, path: str, report: Reporter) -> object:
+    spec = kind.spec
+    try:
+        return spec.parse(node.value if isinstance(node, Scalar) else None)
+    except ValueError:
+        report.add(node.loc, path, f"must be {spec.expected}, not {describe(node)}", spec.hint)
+        return INVALID
 
 
 def flag(kind: schema.Flag, node: Node, path: str, report: Reporter) -> object:
@@ -299,9 +257,7 @@ CONVERTERS: Final[dict[type, Converter]] = {
     schema.PhoneNumbers: phone_numbers,
     schema.Dates: dates,
     schema.Url: url,
-    schema.Count: count,
-    schema.Rate: rate,
-    schema.FailureBudget: failure_budget,
+    schema.LimitValue: limit,
     schema.Flag: flag,
     schema.Version: version,
 }

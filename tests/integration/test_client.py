@@ -20,7 +20,7 @@ from bulkops.client import (
     ServerError,
     TransportError,
 )
-from bulkops.emulator import Faults, RunningEmulator
+from bulkops.emulator import APPLICATION_IDS, SUBACCOUNT_IDS, Faults, RunningEmulator
 
 MakeEmulator = Callable[..., Awaitable[RunningEmulator]]
 
@@ -136,18 +136,17 @@ async def test_filters_reach_the_server_and_select_numbers(emulator: RunningEmul
 async def test_applications_and_subaccounts_are_listed_and_fetched(
     emulator: RunningEmulator,
 ) -> None:
-    """The ids a plan refers to can be listed in full and looked up one by one."""
+    """The ids a plan refers to are looked up one by one; an unknown one is NotFoundError."""
+    app_id, sa_id = APPLICATION_IDS[0], SUBACCOUNT_IDS[0]
     async with _client(emulator) as client:
-        apps = await client.list_applications()
-        subs = await client.list_subaccounts()
-        assert apps
-        assert subs
-        app = await client.get_application(str(apps[0]["app_id"]))
-        sub = await client.get_subaccount(str(subs[0]["auth_id"]))
+        app = await client.get_application(app_id)
+        sub = await client.get_subaccount(sa_id)
         with pytest.raises(NotFoundError):
             await client.get_application("0000000000")
-    assert app["app_id"] == apps[0]["app_id"]
-    assert sub["auth_id"] == subs[0]["auth_id"]
+        with pytest.raises(NotFoundError):
+            await client.get_subaccount("SA" + "0" * 18)
+    assert app["app_id"] == app_id
+    assert sub["auth_id"] == sa_id
 
 
 # Pacing and the retry hook
@@ -161,7 +160,7 @@ async def test_pace_is_awaited_once_per_request(emulator: RunningEmulator) -> No
         _ = [r async for r in client.iter_numbers({}, page_concurrency=4)]
         await client.get_number(number)
         await client.update_number(number, {"alias": "paced"})
-        await client.list_applications()
+        await client.get_application(APPLICATION_IDS[0])
     assert pace.calls == len(emulator.emulator.served)
 
 

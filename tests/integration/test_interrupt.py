@@ -18,7 +18,7 @@ import pytest
 
 from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, Faults, RunningEmulator
-from bulkops.journal import Journal
+from bulkops.run.journal import Journal
 from tests.emulated import emulator_thread, point_cli_at
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,8 +13,9 @@ import pytest
 
 from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, Faults
-from bulkops.journal import Journal, Mark, TaskRow
+from bulkops.run.journal import Journal, Mark
 from tests.emulated import emulator_thread, point_cli_at
+from tests.factories import new_run, task
 from tests.integration.test_apply_guards import apply_json, fail_updates, show_tasks, write_plan
 from tests.integration.test_interrupt import PLAN, REPO, _env
 
@@ -79,13 +80,8 @@ def test_a_real_account_run_cannot_be_resumed_in_the_sandbox(
     """`resume --sandbox` of a run made against an account is refused before anything runs."""
     state = tmp_path / "state"
     journal = Journal(state)
-    task = TaskRow(0, "14155550100", "r", "update", {"alias": "x"}, [], {})
-    run_id = journal.create_run(
-        plan_name="p",
-        source=None,
-        fingerprint="f" * 64,
-        tasks=[task],
-        settings={"sandbox": False, "auth_id": "MA" + "A" * 18, "rate": 10, "concurrency": 1},
+    run_id = new_run(
+        journal, [task()], settings={"sandbox": False, "limits": {"rate": 10, "concurrency": 1}}
     )
     code = main(["resume", run_id, "--sandbox", "--yes", "--state-dir", str(state)])
     assert code == 2
@@ -96,10 +92,10 @@ def test_a_real_account_run_cannot_be_resumed_in_the_sandbox(
 def test_resume_without_an_id_skips_runs_with_nothing_left(tmp_path: Path) -> None:
     """The latest run that still has tasks to send is the one resume picks."""
     journal = Journal(tmp_path)
-    rows = [TaskRow(i, f"1415555000{i}", "r", "update", {"alias": "x"}, [], {}) for i in range(2)]
-    older = journal.create_run(plan_name="a", source=None, fingerprint="a", settings={}, tasks=rows)
+    rows = [task(f"1415555000{i}") for i in range(2)]
+    older = new_run(journal, rows, plan_name="a")
     time.sleep(1.1)  # run ids and creation times are to the second
-    newer = journal.create_run(plan_name="b", source=None, fingerprint="b", settings={}, tasks=rows)
+    newer = new_run(journal, rows, plan_name="b")
     journal.record(newer, [Mark(0, "succeeded", 1), Mark(1, "failed", 1, "no")])
     journal.set_status(newer, "stopped")
     latest = journal.latest_unfinished()

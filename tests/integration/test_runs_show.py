@@ -83,6 +83,8 @@ def test_runs_lists_the_run_with_its_plan_status_and_counts(
         "failed": 1,
         "unchanged": 1,
         "stale": 0,
+        "gone": 0,
+        "pending": 0,
         "skipped": 0,
     }
 
@@ -156,6 +158,7 @@ def test_show_of_an_unknown_run_is_a_usage_error(
         capsys, "show", "20200101-000000-abcdef", "--json", "--state-dir", str(finished_run.state)
     )
     assert code == 2
-    assert out == ""
+    assert json.loads(out) == {"exit_code": 2, "reason": json.loads(out)["reason"]}
+    assert "no run '20200101-000000-abcdef'" in json.loads(out)["reason"]
     assert "no run '20200101-000000-abcdef'" in err
     assert "bulkops runs" in err

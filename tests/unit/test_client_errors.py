@@ -13,8 +13,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bulkops.client import (
+    ApiUrlError,
     AuthenticationError,
     Credentials,
+    CredentialsError,
     InvalidRequestError,
     MissingCredentialsError,
     NotFoundError,
@@ -25,6 +27,7 @@ from bulkops.client import (
     TransportError,
 )
 from bulkops.client.errors import error_for, parse_retry_after
+from bulkops.errors import ExitCode
 from bulkops.numbers import InvalidNumberError
 
 AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"
@@ -193,10 +196,10 @@ def test_from_env_reads_and_trims_both_variables() -> None:
     [{}, {"PLIVO_AUTH_ID": AUTH_ID}, {"PLIVO_AUTH_TOKEN": TOKEN}, {"PLIVO_AUTH_ID": " "}],
 )
 def test_from_env_names_both_variables_when_one_is_missing(environ: dict[str, str]) -> None:
-    """A missing variable gives one clear ValueError naming both variables to export."""
+    """A missing variable is invalid input (exit 2) naming both variables to export."""
     with pytest.raises(MissingCredentialsError) as caught:
         Credentials.from_env(environ)
-    assert isinstance(caught.value, ValueError)
+    assert caught.value.exit_code == ExitCode.INVALID
     assert "PLIVO_AUTH_ID" in str(caught.value)
     assert "PLIVO_AUTH_TOKEN" in str(caught.value)
     assert TOKEN not in str(caught.value)
@@ -207,7 +210,7 @@ def test_from_env_names_both_variables_when_one_is_missing(environ: dict[str, st
 )
 def test_an_auth_id_that_cannot_go_into_a_url_is_refused(auth_id: str) -> None:
     """The auth_id goes into every path, so only MA/SA + 18 characters is accepted, unechoed."""
-    with pytest.raises(ValueError, match="PLIVO_AUTH_ID") as caught:
+    with pytest.raises(CredentialsError, match="PLIVO_AUTH_ID") as caught:
         Credentials(auth_id=auth_id, auth_token=TOKEN)
     if auth_id:
         assert auth_id not in str(caught.value)
@@ -373,11 +376,13 @@ def test_client_repr_and_url_checks_keep_the_token_out() -> None:
     client = PlivoClient(creds, base_url="http://127.0.0.1:8080/")
     assert client.base_url == "http://127.0.0.1:8080"
     assert TOKEN not in repr(client)
-    with pytest.raises(ValueError, match="credentials") as caught:
+    with pytest.raises(ApiUrlError, match="credentials") as caught:
         PlivoClient(creds, base_url=f"https://user:{TOKEN}@api.plivo.com")
     assert TOKEN not in str(caught.value)
-    with pytest.raises(ValueError, match=r"https://api\.plivo\.com"):
-        PlivoClient(creds, base_url="ftp://api.plivo.com")
+    with pytest.raises(ApiUrlError, match=r"https://api\.plivo\.com") as caught:
+        PlivoClient(creds, base_url=f"ftp://{TOKEN}")
+    assert TOKEN not in str(caught.value)
+    assert caught.value.exit_code == ExitCode.INVALID
 
 
 def test_base_url_defaults_to_the_environment_then_plivo(monkeypatch: pytest.MonkeyPatch) -> None:

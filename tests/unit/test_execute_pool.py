@@ -5,8 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from bulkops.execute.pool import run_pool
-from bulkops.execute.throttle import Throttle
+from bulkops.pace.pool import run_pool
+from bulkops.pace.throttle import Throttle
 
 
 async def test_pool_never_exceeds_its_concurrency_and_runs_every_job() -> None:

@@ -7,29 +7,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bulkops.execute.recorder import Recorder
-from bulkops.journal import Journal, JournalError, Mark, RunLockedError, TaskRow, summarize
-
-
-def _tasks(n: int) -> list[TaskRow]:
-    return [
-        TaskRow(
-            seq=i,
-            number=f"1415555{i:04d}",
-            rule="r",
-            action="update",
-            body={"alias": "x"},
-            changes=[{"field": "alias", "before": None, "after": "x"}],
-            before={"number": f"1415555{i:04d}"},
-        )
-        for i in range(n)
-    ]
+from bulkops.run.journal import Journal, JournalError, Mark, RunLockedError
+from bulkops.run.outcome import summarize
+from bulkops.run.recorder import Recorder
+from bulkops.tasks.model import Change
+from tests.factories import new_run, task
 
 
 def _new_run(journal: Journal, n: int = 5) -> str:
-    return journal.create_run(
-        plan_name="p", source="p.yaml", fingerprint="f" * 64, settings={"rate": 10}, tasks=_tasks(n)
-    )
+    return new_run(journal, [task(f"1415555{i:04d}") for i in range(n)])
 
 
 def test_a_run_survives_reopening_the_journal(tmp_path: Path) -> None:
@@ -42,21 +28,25 @@ def test_a_run_survives_reopening_the_journal(tmp_path: Path) -> None:
     again = Journal(tmp_path)
     assert again.latest_unfinished() is not None
     assert again.counts(run_id)["succeeded"] == 1
-    failed = list(again.tasks(run_id, ("failed",)))
-    assert [(t.number, t.attempts, t.error) for t in failed] == [("14155550001", 3, "not found")]
+    failed = list(again.entries(run_id, ("failed",)))
+    assert [(e.task.number, e.attempts, e.error) for e in failed] == [
+        ("14155550001", 3, "not found")
+    ]
+    assert failed[0].task.changes == (Change("alias", None, "x"),)
     assert again.run(run_id) is not None
 
 
 def test_summary_always_adds_up_to_planned(tmp_path: Path) -> None:
-    """Unfinished tasks count as skipped, so the outcome counts sum to the plan size."""
+    """Unfinished tasks count as pending, so the outcome counts sum to the plan size."""
     journal = Journal(tmp_path)
     run_id = _new_run(journal, 6)
     journal.record(run_id, [Mark(0, "succeeded"), Mark(1, "inflight"), Mark(2, "stale")])
     summary = summarize(journal.counts(run_id))
     assert summary["planned"] == 6
-    outcomes = ("succeeded", "failed", "unchanged", "stale", "skipped")
+    outcomes = ("succeeded", "failed", "unchanged", "stale", "gone", "pending")
     assert sum(summary[k] for k in outcomes) == 6
-    assert summary["skipped"] == 4
+    assert summary["pending"] == 4
+    assert summary["skipped"] == 4  # the older name, kept for scripts
 
 
 def test_a_run_cannot_be_locked_twice(tmp_path: Path) -> None:
@@ -112,7 +102,7 @@ def test_iterating_unfinished_tasks_while_recording_sees_each_once(tmp_path: Pat
     journal = Journal(tmp_path)
     run_id = _new_run(journal, 23)
     seen: list[int] = []
-    for row in journal.iter_tasks(run_id, ("pending", "inflight"), batch=5):
+    for row in journal.iter_entries(run_id, ("pending", "inflight"), batch=5):
         seen.append(row.seq)
         journal.record(run_id, [Mark(row.seq, "succeeded", 1)])
     assert seen == list(range(23))
@@ -140,4 +130,4 @@ async def test_a_flush_with_nothing_in_flight_still_covers_the_next_task(tmp_pat
     lease = journal.lease(run_id)
     assert lease is not None
     assert lease.lo <= 1 < lease.hi
-    assert next(t.seq for t in Journal(tmp_path).tasks(run_id, ("inflight",))) == 1
+    assert next(e.seq for e in Journal(tmp_path).entries(run_id, ("inflight",))) == 1

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bulkops.limits import FailureBudget, Limits
 from bulkops.numbers import UPDATE_FIELDS
 from bulkops.plan.loader import load_plan, load_plan_text
 from bulkops.plan.model import (
     NONE,
     DateCondition,
-    Limits,
     Plan,
     Rule,
     Selector,
@@ -67,7 +67,9 @@ EXPECTED: dict[str, Plan] = {
                 Unrent(),
             ),
         ),
-        limits=Limits(rate=50.0, concurrency=8, max_changes=1000, max_failures="5%"),
+        limits=Limits(
+            rate=50.0, concurrency=8, max_changes=1000, max_failures=FailureBudget(percent=5.0)
+        ),
     ),
     "every_update_field.yaml": Plan(
         version=1,
@@ -98,7 +100,7 @@ EXPECTED: dict[str, Plan] = {
                 Update((("app_id", ""), ("alias", ""))),
             ),
         ),
-        limits=Limits(rate=0.5, max_failures="10"),
+        limits=Limits(rate=0.5, max_failures=FailureBudget(count=10)),
     ),
     "anchors_and_shortcuts.yaml": Plan(
         version=1,
@@ -126,7 +128,7 @@ EXPECTED: dict[str, Plan] = {
                 Update((("alias", "pending {toll_free_sms_verification}"),)),
             ),
         ),
-        limits=Limits(max_changes=0, max_failures="2.5%"),
+        limits=Limits(max_changes=0, max_failures=FailureBudget(percent=2.5)),
     ),
 }
 

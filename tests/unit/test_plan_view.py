@@ -8,15 +8,15 @@ from rich.console import Console
 
 from bulkops.numbers import NumberRecord
 from bulkops.plan.model import Plan, Rule, Selector, Unrent, Update
-from bulkops.planner import PlanResult, build
-from bulkops.report.plan_view import plan_to_json, render_plan
-from bulkops.select import Selection
+from bulkops.report.diff import plan_to_json, render_plan
+from bulkops.selection import Selection
+from bulkops.tasks import TaskList, build
 
 APP = "29986316244302815"
 N1, N2, N3 = "14155550101", "14155550102", "14155550103"
 
 
-def make_result(updates: int = 1) -> tuple[PlanResult, Selection]:
+def make_result(updates: int = 1) -> tuple[TaskList, Selection]:
     """`updates` numbers get an alias and lose their app; N3 is unrented; one name is missing."""
     rules = (
         Rule(
@@ -34,7 +34,7 @@ def make_result(updates: int = 1) -> tuple[PlanResult, Selection]:
     return build(Plan(version=1, rules=rules), selection), selection
 
 
-def text_of(result: PlanResult, max_rows: int | None = None) -> str:
+def text_of(result: TaskList, max_rows: int | None = None) -> str:
     console = Console(file=io.StringIO(), width=120, record=True)
     console.print(render_plan(result, max_rows=max_rows))
     return console.export_text()
@@ -43,8 +43,9 @@ def text_of(result: PlanResult, max_rows: int | None = None) -> str:
 def test_json_lists_every_task_with_field_changes() -> None:
     """Each task shows number, rule, action and before/after per field, app ids not URIs."""
     result, _ = make_result()
-    doc = plan_to_json(result, None)
-    assert doc["tasks"][0] == {
+    doc = plan_to_json(result)
+    task = doc["tasks"][0]
+    assert {key: task[key] for key in ("number", "rule", "action", "changes")} == {
         "number": "14155550000",
         "rule": "ivr",
         "action": "update",
@@ -54,23 +55,24 @@ def test_json_lists_every_task_with_field_changes() -> None:
             "cnam_callback_url": {"before": None, "after": "https://x/cb"},
         },
     }
+    assert task["body"] == {"app_id": "", "alias": "IVR", "cnam_callback_url": "https://x/cb"}
+    assert task["before"]["app_id"] == APP
 
 
 def test_json_unrents_carry_the_numbers_key_state() -> None:
     """An unrent shows what is being given back: app, subaccount, alias and renewal date."""
     result, _ = make_result()
-    unrent = doc_task(plan_to_json(result, None), N3)
-    assert unrent == {
-        "number": N3,
-        "rule": "drop",
-        "action": "unrent",
-        "changes": {},
-        "before": {
-            "app_id": "7",
-            "subaccount": None,
-            "alias": "Old line",
-            "renewal_date": "2026-04-01",
-        },
+    unrent = doc_task(plan_to_json(result), N3)
+    assert isinstance(unrent, dict)
+    assert (unrent["number"], unrent["rule"], unrent["action"]) == (N3, "drop", "unrent")
+    assert unrent["changes"] == {}
+    assert unrent["body"] == {}
+    shown = ("app_id", "subaccount", "alias", "renewal_date")
+    assert {key: unrent["before"][key] for key in shown} == {
+        "app_id": "7",
+        "subaccount": None,
+        "alias": "Old line",
+        "renewal_date": "2026-04-01",
     }
 
 
@@ -82,8 +84,8 @@ def doc_task(doc: dict[str, object], number: str) -> object:
 
 def test_json_summary_has_totals_per_rule_and_fingerprint() -> None:
     """The summary block gives totals, per-rule counts and the fingerprint to apply against."""
-    result, selection = make_result(updates=2)
-    doc = plan_to_json(result, selection)
+    result, _ = make_result(updates=2)
+    doc = plan_to_json(result)
     assert doc["summary"] == {
         "updates": 2,
         "unrents": 1,

@@ -12,15 +12,9 @@ import pytest
 
 from bulkops.numbers import NumberRecord
 from bulkops.plan.model import NONE, Plan, Rule, Selector, Unrent, Update
-from bulkops.planner import (
-    Change,
-    PlanConflictError,
-    PlanResult,
-    RuleCounts,
-    Task,
-    build,
-)
-from bulkops.select import Selection
+from bulkops.selection import Selection
+from bulkops.tasks import Change, PlanConflictError, Task, TaskList, build
+from bulkops.tasks.model import RuleCounts
 
 N1, N2, N3 = "14155550101", "14155550102", "14155550103"
 
@@ -36,7 +30,7 @@ def update(*fields: tuple[str, str]) -> Update:
 def run(
     rules: Iterable[tuple[str, Update | Unrent, Iterable[NumberRecord]]],
     missing: tuple[tuple[str, str], ...] = (),
-) -> PlanResult:
+) -> TaskList:
     """Plan the given rules, each with the records it selected."""
     rules = list(rules)
     plan = Plan(version=1, rules=tuple(Rule(name, Selector(), action) for name, action, _ in rules))
@@ -44,7 +38,13 @@ def run(
     return build(plan, Selection(matched=matched, missing=missing))
 
 
-def only_task(result: PlanResult) -> Task:
+def unchanged(result: TaskList) -> tuple[tuple[str, str], ...]:
+    """(number, rule) of each number already in the desired state: it has nothing to send."""
+    assert all(not task.body and not task.changes for task in result.unchanged)
+    return tuple((task.number, task.rule) for task in result.unchanged)
+
+
+def only_task(result: TaskList) -> Task:
     assert len(result.tasks) == 1
     return result.tasks[0]
 
@@ -72,7 +72,7 @@ def test_a_number_already_as_planned_is_unchanged_and_never_sent() -> None:
         [("r", update(("alias", "Main"), ("app_id", "7")), [rec(alias="Main", app_id="7")])]
     )
     assert result.tasks == ()
-    assert result.unchanged == ((N1, "r"),)
+    assert unchanged(result) == ((N1, "r"),)
     assert result.summary.unchanged == 1
     assert result.summary.per_rule == {"r": RuleCounts(unchanged=1)}
 
@@ -94,7 +94,7 @@ def test_templates_render_per_number() -> None:
         (N1, (("alias", f"IVR {N1}"),)),
         (N3, (("alias", f"IVR {N3}"),)),
     ]
-    assert result.unchanged == ((N2, "ivr"),)
+    assert unchanged(result) == ((N2, "ivr"),)
 
 
 def test_cnam_templates_render_too() -> None:
@@ -232,7 +232,7 @@ def test_merged_rules_already_satisfied_are_unchanged_under_both_names() -> None
         [("a", update(("alias", "x")), [record]), ("b", update(("app_id", "1")), [record])]
     )
     assert result.tasks == ()
-    assert result.unchanged == ((N1, "a+b"),)
+    assert unchanged(result) == ((N1, "a+b"),)
 
 
 def test_different_values_for_one_field_conflict() -> None:

@@ -15,9 +15,9 @@ from bulkops.client import (
     ServerError,
     TransportError,
 )
-from bulkops.execute import retry
-from bulkops.execute.retry import RetryPolicy, Verdict
-from bulkops.execute.throttle import Throttle
+from bulkops.pace import retry
+from bulkops.pace.retry import RetryPolicy, Verdict
+from bulkops.pace.throttle import Throttle
 
 
 def _error(cls: type[PlivoError], **extra: object) -> PlivoError:

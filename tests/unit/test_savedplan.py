@@ -10,22 +10,32 @@ from typing import Any
 
 import pytest
 
+from bulkops.limits import FailureBudget, Limits
 from bulkops.numbers import NumberRecord
-from bulkops.plan.model import Limits, Plan, Rule, Selector, Unrent, Update
-from bulkops.planner import PlanResult, Task, build
-from bulkops.savedplan import SavedPlanError, drift, is_saved_plan, load, save
-from bulkops.select import Selection
+from bulkops.plan.model import Plan, Rule, Selector, Unrent, Update
+from bulkops.selection import Selection
+from bulkops.tasks import Task, TaskList, build
+from bulkops.tasks.drift import drift
+from bulkops.tasks.saved import AccountRef, SavedPlanError, is_saved_plan, load, save
 
 CREATED = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 N1, N2 = "14155550101", "14155550102"
+ACCOUNT = AccountRef("MA" + "A" * 18, "https://api.plivo.com")
+LIMITS = Limits(
+    rate=10.0,
+    concurrency=4,
+    max_changes=100,
+    max_failures=FailureBudget(percent=5.0),
+    max_retries=2,
+)
 
 
-def make_plan() -> tuple[Plan, PlanResult]:
+def make_plan() -> tuple[Plan, TaskList]:
     plan = Plan(
         version=1,
         name="spring cleanup",
         source=Path("plans/cleanup.yaml"),
-        limits=Limits(rate=10.0, concurrency=4, max_changes=100, max_failures="5%"),
+        limits=LIMITS,
         rules=(
             Rule("ivr", Selector(), Update((("app_id", ""), ("alias", "IVR {number}")))),
             Rule("drop", Selector(), Unrent()),
@@ -41,10 +51,10 @@ def make_plan() -> tuple[Plan, PlanResult]:
 
 
 @pytest.fixture
-def saved(tmp_path: Path) -> tuple[Path, PlanResult]:
-    plan, result = make_plan()
+def saved(tmp_path: Path) -> tuple[Path, TaskList]:
+    _plan, result = make_plan()
     path = tmp_path / "plan.json"
-    save(path, result, plan, CREATED)
+    save(path, result, ACCOUNT, CREATED)
     return path, result
 
 
@@ -60,7 +70,7 @@ def assert_no_chained_traceback(error: BaseException) -> None:
     assert error.__context__ is None or error.__suppress_context__
 
 
-def test_a_saved_plan_loads_back_identically(saved: tuple[Path, PlanResult]) -> None:
+def test_a_saved_plan_loads_back_identically(saved: tuple[Path, TaskList]) -> None:
     """Tasks, fingerprint, limits and provenance survive the round trip unchanged."""
     path, result = saved
     loaded = load(path)
@@ -69,19 +79,20 @@ def test_a_saved_plan_loads_back_identically(saved: tuple[Path, PlanResult]) -> 
     assert loaded.plan_name == "spring cleanup"
     assert loaded.source == "plans/cleanup.yaml"
     assert loaded.created_at == CREATED
-    assert loaded.limits == Limits(rate=10.0, concurrency=4, max_changes=100, max_failures="5%")
+    assert loaded.limits == LIMITS
+    assert loaded.account == ACCOUNT
 
 
-def test_the_file_is_json_with_a_format_header(saved: tuple[Path, PlanResult]) -> None:
+def test_the_file_is_json_with_a_format_header(saved: tuple[Path, TaskList]) -> None:
     """The file names its format and version, and lists one task per line for review."""
     path, _ = saved
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert (doc["format"], doc["version"]) == ("bulkops-saved-plan", 1)
+    assert (doc["format"], doc["version"]) == ("bulkops-saved-plan", 2)
     assert [task["number"] for task in doc["tasks"]] == [N1, N2]
     assert "Ünïcode line" in path.read_text(encoding="utf-8")
 
 
-def test_a_reformatted_saved_plan_still_loads(saved: tuple[Path, PlanResult]) -> None:
+def test_a_reformatted_saved_plan_still_loads(saved: tuple[Path, TaskList]) -> None:
     """Pretty-printing or minifying the JSON changes nothing that matters, so it still loads."""
     path, result = saved
     edit(path, lambda doc: None)
@@ -92,12 +103,12 @@ def test_an_empty_plan_round_trips(tmp_path: Path) -> None:
     """A plan with nothing to do saves and loads as zero tasks."""
     plan = Plan(version=1, rules=())
     result = build(plan, Selection(matched={}))
-    save(tmp_path / "empty.json", result, plan, CREATED)
+    save(tmp_path / "empty.json", result, ACCOUNT, CREATED)
     assert load(tmp_path / "empty.json").tasks == ()
 
 
 def test_saved_plans_are_told_apart_from_yaml_plans(
-    saved: tuple[Path, PlanResult], tmp_path: Path
+    saved: tuple[Path, TaskList], tmp_path: Path
 ) -> None:
     """`apply` can sniff a saved plan; a YAML plan, other JSON or a missing file is not one."""
     path, _ = saved
@@ -113,9 +124,9 @@ def test_saved_plans_are_told_apart_from_yaml_plans(
 
 def test_saving_replaces_the_file_atomically(tmp_path: Path) -> None:
     """A save that fails half-way leaves the previous file intact and no temporary file behind."""
-    plan, result = make_plan()
+    _plan, result = make_plan()
     path = tmp_path / "plan.json"
-    save(path, result, plan, CREATED)
+    save(path, result, ACCOUNT, CREATED)
     before = path.read_bytes()
     unwritable = dataclasses.replace(
         result.tasks[0],
@@ -123,7 +134,7 @@ def test_saving_replaces_the_file_atomically(tmp_path: Path) -> None:
     )
     broken = dataclasses.replace(result, tasks=(result.tasks[0], unwritable))
     with pytest.raises(TypeError):
-        save(path, broken, plan, CREATED)
+        save(path, broken, ACCOUNT, CREATED)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
@@ -135,6 +146,7 @@ def test_saving_replaces_the_file_atomically(tmp_path: Path) -> None:
         (lambda d: d["tasks"][0]["before"].update(app_id="1"), "do not match its fingerprint"),
         (lambda d: d["tasks"].pop(), "do not match its fingerprint"),
         (lambda d: d["tasks"][0]["changes"].clear(), "changes do not match its body"),
+        (lambda d: d["tasks"][0]["changes"]["alias"].update(after="x"), "changes do not match"),
         (lambda d: d["tasks"][0].update(number="+14155550101"), "not a phone number"),
         (lambda d: d["tasks"][0]["body"].update(sub_account="SA1"), "not a Plivo update field"),
         (lambda d: d["tasks"][1].update(action="delete"), "action must be"),
@@ -146,15 +158,19 @@ def test_saving_replaces_the_file_atomically(tmp_path: Path) -> None:
             "'sms_enabled' has the wrong",
         ),
         (lambda d: d["tasks"].append(d["tasks"][0]), "more than one task"),
-        (lambda d: d.update(limits={"rate": "fast"}), "'rate' must be a number"),
-        (lambda d: d.update(limits={"rate": -1}), "'rate' must be a number in"),
-        (lambda d: d.update(limits={"concurrency": -3}), "'concurrency' must be 1..512"),
-        (lambda d: d.update(limits={"max_changes": -1}), "'max_changes' must not be negative"),
-        (lambda d: d.update(limits={"max_failures": "lots"}), "'max_failures' must be like"),
+        (lambda d: d.update(limits={"rate": "fast"}), "rate must be a number above 0"),
+        (lambda d: d.update(limits={"rate": -1}), "rate must be a number above 0"),
+        (lambda d: d.update(limits={"rate": 20000}), "rate must be a number above 0"),
+        (lambda d: d.update(limits={"concurrency": -3}), "concurrency must be a whole number"),
+        (lambda d: d.update(limits={"max_changes": -1}), "max_changes must be a whole number"),
+        (lambda d: d.update(limits={"max_failures": "lots"}), "max_failures must be a count"),
+        (lambda d: d.update(limits={"max_retries": 101}), "max_retries must be a whole number"),
+        (lambda d: d.update(limits={"colour": 1}), "unknown limit"),
+        (lambda d: d.pop("account"), "'account' must be a dict"),
     ],
 )
 def test_an_edited_saved_plan_is_refused(
-    saved: tuple[Path, PlanResult], change: Any, message: str
+    saved: tuple[Path, TaskList], change: Any, message: str
 ) -> None:
     """Any hand edit to what would be sent, or any invalid content, stops `apply` with a reason."""
     path, _ = saved
@@ -171,7 +187,8 @@ def test_an_edited_saved_plan_is_refused(
         (None, "no such file"),
         ("version: 1\nrules: []\n", "invalid JSON at line 1 column 1"),
         ('{"format": "other"}', 'no "format": "bulkops-saved-plan" header'),
-        ('{"format": "bulkops-saved-plan", "version": 2}', "version 2 is not supported"),
+        ('{"format": "bulkops-saved-plan", "version": 1}', "version 1 is not supported"),
+        ('{"format": "bulkops-saved-plan", "version": 3}', "version 3 is not supported"),
     ],
 )
 def test_a_file_that_is_not_a_saved_plan_is_refused_clearly(

@@ -11,7 +11,7 @@ import pytest
 
 from bulkops.numbers import NumberRecord
 from bulkops.plan.model import NONE, DateCondition, Plan, Rule, Selector, Unrent, Update
-from bulkops.select import Query, matches, pushdown, select
+from bulkops.selection import Query, matches, pushdown, select
 
 TODAY = date(2026, 3, 10)
 

@@ -21,11 +21,11 @@ import anyio
 import structlog
 from aiolimiter import AsyncLimiter
 
+from bulkops.limits import DEFAULT_RATE
+
 log = structlog.get_logger("bulkops.throttle")
 
-# Plivo: 300 requests per 5 s. 59/s with a burst of 3 stays at most 298 in any 5 s window.
-PLIVO_LIMIT_PER_SECOND = 60.0
-DEFAULT_RATE = 59.0
+# With the default rate (limits.DEFAULT_RATE) a burst of 3 stays at most 298 in any 5 s window.
 DEFAULT_BURST = 3
 BACKOFF_FACTOR = 0.75  # rate after a 429, relative to the rate that met it
 RECOVERY_STEP = 0.05  # of the configured rate, regained every RECOVERY_INTERVAL without a 429

@@ -1,4 +1,4 @@
-"""A plan as a reviewer sees it: a JSON document for machines, rich renderables for the terminal.
+"""The dry-run diff of a TaskList: a JSON document for machines, rich renderables for a terminal.
 
 The terminal view leads with totals, so a 300k-task plan is understood from its first screen, then
 lists tasks up to `max_rows`; `--json` carries everything.
@@ -15,8 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
-from bulkops.planner import Change, PlanResult, Task
-from bulkops.select import Selection
+from bulkops.tasks.model import Change, Task, TaskList, task_json
 
 NOTHING: Final = "∅"
 WRITE_ONLY: Final = "(write-only)"
@@ -25,11 +24,11 @@ ARROW: Final = " → "
 UNRENT_STATE: Final = ("app_id", "subaccount", "alias", "renewal_date")
 
 
-def plan_to_json(result: PlanResult, selection: Selection | None = None) -> dict[str, Any]:
-    """Every task and the totals; with `selection`, also the named numbers that are not rented."""
-    summary = result.summary
-    doc: dict[str, Any] = {
-        "tasks": [_task_to_json(task) for task in result.tasks],
+def plan_to_json(task_list: TaskList) -> dict[str, Any]:
+    """Every task (in the shared task shape), the totals, and the named numbers not rented."""
+    summary = task_list.summary
+    return {
+        "tasks": [task_json(task) for task in task_list.tasks],
         "summary": {
             "updates": summary.updates,
             "unrents": summary.unrents,
@@ -39,27 +38,13 @@ def plan_to_json(result: PlanResult, selection: Selection | None = None) -> dict
                 name: {"updates": c.updates, "unrents": c.unrents, "unchanged": c.unchanged}
                 for name, c in summary.per_rule.items()
             },
-            "fingerprint": result.fingerprint,
+            "fingerprint": task_list.fingerprint,
         },
+        "missing": [{"rule": rule, "number": number} for rule, number in task_list.missing],
     }
-    if selection is not None:
-        doc["missing"] = [{"rule": rule, "number": number} for rule, number in selection.missing]
-    return doc
 
 
-def _task_to_json(task: Task) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "number": task.number,
-        "rule": task.rule,
-        "action": task.action,
-        "changes": {c.field: {"before": c.before, "after": c.after} for c in task.changes},
-    }
-    if task.action == "unrent":
-        out["before"] = {name: getattr(task.before, name) for name in UNRENT_STATE}
-    return out
-
-
-def render_plan(result: PlanResult, *, max_rows: int | None = None) -> RenderableType:
+def render_plan(result: TaskList, *, max_rows: int | None = None) -> RenderableType:
     """Totals, per-rule counts, then one block per task (the first `max_rows` of them)."""
     parts: list[RenderableType] = [_summary(result), _per_rule(result)]
     shown = result.tasks if max_rows is None else result.tasks[:max_rows]
@@ -75,7 +60,7 @@ def render_plan(result: PlanResult, *, max_rows: int | None = None) -> Renderabl
     return Group(*parts)
 
 
-def _summary(result: PlanResult) -> Text:
+def _summary(result: TaskList) -> Text:
     s = result.summary
     text = Text()
     text.append(f"{s.updates:,} to update", style="bold green" if s.updates else "")
@@ -92,7 +77,7 @@ def _summary(result: PlanResult) -> Text:
     return text
 
 
-def _per_rule(result: PlanResult) -> Table:
+def _per_rule(result: TaskList) -> Table:
     table = Table(title="per rule", title_justify="left", box=None, pad_edge=False)
     table.add_column("rule")
     for heading in ("update", "unrent", "unchanged"):

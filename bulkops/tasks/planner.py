@@ -7,76 +7,19 @@ task, or a conflict when the rules disagree; every conflict is collected before 
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final
 
-from bulkops.numbers import UPDATE_FIELDS, WRITE_ONLY_FIELDS, NumberRecord
-from bulkops.plan.model import NONE, Plan, Rule, Unrent
-from bulkops.select import Selection
-from bulkops.templates import referenced_fields
+from bulkops.errors import InvalidInput
+from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
+from bulkops.plan import NONE, Plan, Rule, Unrent
+from bulkops.plan.templates import compile_template
+from bulkops.selection import Selection
+from bulkops.tasks.fingerprint import fingerprint
+from bulkops.tasks.model import Body, Change, RuleCounts, Summary, Task, TaskList, ordered
 
 TEMPLATE_UPDATE_FIELDS: Final = frozenset({"alias", "cnam"})
-_FIELD_ORDER: Final = {name: index for index, name in enumerate(UPDATE_FIELDS)}
-_RECORD_FIELDS: Final = tuple(f.name for f in dataclasses.fields(NumberRecord))
-_RECORD_VALUES: Final = operator.attrgetter(*_RECORD_FIELDS)
-_SORTED_FIELDS: Final = tuple(sorted(_RECORD_FIELDS))
-_SORTED_VALUES: Final = operator.attrgetter(*_SORTED_FIELDS)
-_FINGERPRINT_CHUNK: Final = 1024
-
-ActionName = Literal["update", "unrent"]
-Body = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One field that a task changes; None reads "no value" (or "unknown" for write-only fields)."""
-
-    field: str
-    before: str | None
-    after: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    """One request to make: `body` is exactly what is POSTed (empty for an unrent)."""
-
-    number: str
-    rule: str  # the rule's name, or "a+b" when several rules' updates were merged
-    action: ActionName
-    changes: tuple[Change, ...]
-    body: Body
-    before: NumberRecord
-
-
-@dataclass(frozen=True, slots=True)
-class RuleCounts:
-    updates: int = 0
-    unrents: int = 0
-    unchanged: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """Totals count tasks; `per_rule` counts a number once for every rule that selected it."""
-
-    updates: int
-    unrents: int
-    unchanged: int
-    per_rule: dict[str, RuleCounts]
-    missing: int
-
-
-@dataclass(frozen=True, slots=True)
-class PlanResult:
-    tasks: tuple[Task, ...]  # sorted by number; only numbers that change
-    unchanged: tuple[tuple[str, str], ...]  # (number, rule) already in the desired state
-    fingerprint: str
-    summary: Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +30,7 @@ class Conflict:
     reason: str
 
 
-class PlanConflictError(ValueError):
+class PlanConflictError(InvalidInput):
     """Two rules select the same number and ask for incompatible things."""
 
     def __init__(self, conflicts: list[Conflict]) -> None:
@@ -105,7 +48,7 @@ UNRENT: Final = "unrent"
 Intent = str | Body
 
 
-def build(plan: Plan, selection: Selection) -> PlanResult:
+def build(plan: Plan, selection: Selection) -> TaskList:
     """Turn a plan and its selection into the tasks that would change something."""
     builder = _Builder(plan.rules)
     intents = {rule.name: _intent_maker(rule) for rule in plan.rules}
@@ -123,7 +66,7 @@ def build(plan: Plan, selection: Selection) -> PlanResult:
         conflicts.extend(builder.several(groups[number], intents))
     if conflicts:
         raise PlanConflictError(conflicts)
-    return builder.result(missing=len(selection.missing))
+    return builder.result(plan, selection.missing)
 
 
 def _shared_numbers(
@@ -149,9 +92,10 @@ def _intent_maker(rule: Rule) -> IntentOf:
     action = rule.action
     if isinstance(action, Unrent):
         return lambda _record: UNRENT
-    fields = _ordered((f, _wire_value(f, v)) for f, v in action.fields)
+    fields = ordered((f, _wire_value(f, v)) for f, v in action.fields)
     fillers = [
-        (pair, _filler(pair[1]) if pair[0] in TEMPLATE_UPDATE_FIELDS else None) for pair in fields
+        (pair, compile_template(pair[1]) if pair[0] in TEMPLATE_UPDATE_FIELDS else None)
+        for pair in fields
     ]
     if all(filler is None for _, filler in fillers):
         return lambda _record: fields
@@ -162,28 +106,11 @@ def _intent_maker(rule: Rule) -> IntentOf:
     return intent
 
 
-def _filler(template: str) -> Callable[[NumberRecord], str] | None:
-    """`templates.render` for one template, parsed once: it re-parses on every call otherwise."""
-    names = referenced_fields(template)
-    if not names:
-        return None
-
-    def fill(record: NumberRecord) -> str:
-        values = {name: getattr(record, name) for name in names}
-        return template.format_map({k: "" if v is None else v for k, v in values.items()})
-
-    return fill
-
-
 def _wire_value(field: str, value: str) -> str:
     # Plivo unlinks an application only on an empty app_id; a plan may also write "none".
     if field == "app_id" and value == NONE:
         return ""
     return value
-
-
-def _ordered(pairs: Iterable[tuple[str, str]]) -> Body:
-    return tuple(sorted(pairs, key=lambda pair: _FIELD_ORDER[pair[0]]))
 
 
 def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]] | None:
@@ -208,17 +135,12 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
     return (desired if len(body) == len(desired) else tuple(body)), tuple(changes)
 
 
-def changes_for(body: Body, before: NumberRecord) -> tuple[Change, ...]:
-    """The before → after view of `body`; write-only fields read None before (unknowable)."""
-    return tuple(Change(f, before.observed(f), wire or None) for f, wire in body)
-
-
 class _Builder:
     """Accumulates tasks, unchanged numbers and per-rule counts as numbers are decided."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._tasks: list[Task] = []
-        self._unchanged: list[tuple[str, str]] = []
+        self._unchanged: list[Task] = []
         self._counts = {rule.name: [0, 0, 0] for rule in rules}  # updates, unrents, unchanged
 
     def several(
@@ -249,7 +171,7 @@ class _Builder:
         label = rules[0].name if len(rules) == 1 else "+".join(rule.name for rule in rules)
         planned = diff(record, intent)
         if planned is None:
-            self._unchanged.append((record.number, label))
+            self._unchanged.append(Task(record.number, label, "update", (), (), record))
             self._count(rules, 2)
             return
         body, changes = planned
@@ -260,7 +182,7 @@ class _Builder:
         for rule in rules:
             self._counts[rule.name][slot] += 1
 
-    def result(self, *, missing: int) -> PlanResult:
+    def result(self, plan: Plan, missing: tuple[tuple[str, str], ...]) -> TaskList:
         tasks = tuple(sorted(self._tasks, key=lambda task: task.number))
         unrents = sum(1 for task in tasks if task.action == "unrent")
         summary = Summary(
@@ -268,9 +190,18 @@ class _Builder:
             unrents=unrents,
             unchanged=len(self._unchanged),
             per_rule={name: RuleCounts(*counts) for name, counts in self._counts.items()},
+            missing=len(missing),
+        )
+        return TaskList(
+            tasks=tasks,
+            unchanged=tuple(sorted(self._unchanged, key=lambda task: task.number)),
+            fingerprint=fingerprint(tasks),
+            summary=summary,
+            plan_name=plan.name,
+            source=None if plan.source is None else str(plan.source),
+            limits=plan.limits,
             missing=missing,
         )
-        return PlanResult(tasks, tuple(sorted(self._unchanged)), fingerprint(tasks), summary)
 
 
 def _disagreement(name_a: str, a: Intent, name_b: str, b: Intent) -> str:
@@ -296,53 +227,4 @@ def _merge(intents: list[Intent]) -> Intent:
     merged: dict[str, str] = {}
     for intent in intents:
         merged.update(intent if isinstance(intent, tuple) else ())
-    return _ordered(merged.items())
-
-
-def before_state(record: NumberRecord) -> dict[str, Any]:
-    """`dataclasses.asdict(record)`, without its deep-copying cost (the record is flat)."""
-    return dict(zip(_RECORD_FIELDS, _RECORD_VALUES(record), strict=True))
-
-
-def canonical(task: Task) -> dict[str, Any]:
-    """The parts of a task the fingerprint covers: what is sent, and what it was planned against.
-
-    Keys are inserted already sorted, so encoding needs no `sort_keys` (the costly part at 300k).
-    """
-    return {
-        "action": task.action,
-        "before": dict(zip(_SORTED_FIELDS, _SORTED_VALUES(task.before), strict=True)),
-        "body": dict(sorted(task.body)),
-        "number": task.number,
-    }
-
-
-def fingerprint(tasks: Iterable[Task]) -> str:
-    """sha256 of the canonical JSON list of `tasks`; rule names are not part of it.
-
-    Canonical: `json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
-    over each task's number, action, body (an object) and before-state (`asdict` of the record).
-    """
-    digest = hashlib.sha256(b"[")
-    first = True
-    for chunk in _chunks(tasks, _FINGERPRINT_CHUNK):
-        text = json.dumps(
-            [canonical(task) for task in chunk],
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        digest.update(("" if first else ",").encode() + text[1:-1].encode())
-        first = False
-    digest.update(b"]")
-    return digest.hexdigest()
-
-
-def _chunks(items: Iterable[Task], size: int) -> Iterator[list[Task]]:
-    chunk: list[Task] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return ordered(merged.items())

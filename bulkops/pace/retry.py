@@ -22,7 +22,8 @@ from bulkops.client import (
     ServerError,
     TransportError,
 )
-from bulkops.execute.throttle import Throttle
+from bulkops.limits import DEFAULT_MAX_RETRIES
+from bulkops.pace.throttle import Throttle
 
 T = TypeVar("T")
 log = structlog.get_logger("bulkops.retry")
@@ -45,7 +46,7 @@ class Decision:
 class RetryPolicy:
     """Capped exponential backoff with full jitter; 429s have their own, larger allowance."""
 
-    max_attempts: int = 6  # for 5xx, dropped connections and timeouts
+    max_attempts: int = DEFAULT_MAX_RETRIES + 1  # for 5xx, dropped connections and timeouts
     max_throttled: int = 30  # 429s one request may meet before it gives up
     base_delay: float = 0.25
     # A 429 without Retry-After usually means one request too many in the window: a short

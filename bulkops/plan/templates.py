@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import string
+from collections.abc import Callable
 from typing import Final
 
 from bulkops.numbers import NumberRecord
@@ -41,7 +42,17 @@ def referenced_fields(template: str) -> list[str]:
     return names
 
 
-def render(template: str, record: NumberRecord) -> str:
-    """Fill `template` from `record`; missing values render as empty text."""
-    values = {name: getattr(record, name) for name in referenced_fields(template)}
-    return template.format_map({k: "" if v is None else v for k, v in values.items()})
+def compile_template(template: str) -> Callable[[NumberRecord], str] | None:
+    """A function filling `template` from a record, parsed once; None if it has no references.
+
+    A field with no value renders as empty text, never as "None".
+    """
+    names = referenced_fields(template)
+    if not names:
+        return None
+
+    def render(record: NumberRecord) -> str:
+        values = {name: getattr(record, name) for name in names}
+        return template.format_map({k: "" if v is None else v for k, v in values.items()})
+
+    return render

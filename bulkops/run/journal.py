@@ -4,11 +4,14 @@ Before a task's request is sent, the task is covered by a committed *lease*: a r
 task numbers (seq) whose tasks, while still `pending`, may have been sent. Reads show those tasks
 as `inflight`. One commit leases a block of tasks ahead of the workers, so a run does not pay a
 commit (and a row write) per task for this guarantee; writing `inflight` marks explicitly works
-too. After the answer a task is written `succeeded`/`failed`. Completion marks may sit in a batch
+too. After the answer a task is written with its outcome. Completion marks may sit in a batch
 for a moment: if the process dies first, the task still reads `inflight`, and resume checks the
 number with a GET instead of sending blindly, so no completed work is lost and nothing is sent
 twice. WAL with synchronous=NORMAL survives kill -9 (the OS keeps what was written); a power cut
 may lose the last few marks, which resume re-checks.
+
+The file carries its layout version (`PRAGMA user_version`); a journal of an older layout is
+migrated when opened, one of a newer layout is refused with a message saying so.
 """
 
 from __future__ import annotations
@@ -24,77 +27,122 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
+
+from bulkops.errors import Failed, Refused
+from bulkops.tasks.model import Task, decode_task, lean_before
 
 DB_NAME: Final = "journal.sqlite3"
+LAYOUT_VERSION: Final = 2
 WAL_CHECKPOINT_PAGES: Final = 10_000
-TASK_STATES: Final = ("pending", "inflight", "succeeded", "failed", "unchanged", "stale", "skipped")
-# What a finished run reports; pending/inflight tasks of a stopped run count as skipped.
-OUTCOMES: Final = ("succeeded", "failed", "unchanged", "stale", "skipped")
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS runs (
+TaskState = Literal["pending", "inflight", "succeeded", "failed", "unchanged", "stale", "gone"]
+TASK_STATES: Final[tuple[TaskState, ...]] = get_args(TaskState)
+RunStatus = Literal["running", "interrupted", "stopped", "finished"]
+
+_TABLES: Final = """
+CREATE TABLE runs (
     id TEXT PRIMARY KEY,
     plan_name TEXT,
     source TEXT,
     fingerprint TEXT NOT NULL,
+    auth_id TEXT NOT NULL,
+    location TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     status TEXT NOT NULL,
     settings TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS tasks (
+CREATE TABLE tasks (
     run_id TEXT NOT NULL REFERENCES runs(id),
     seq INTEGER NOT NULL,
     number TEXT NOT NULL,
     rule TEXT NOT NULL,
     action TEXT NOT NULL,
     body TEXT NOT NULL,
-    changes TEXT NOT NULL,
     before TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tasks_state ON tasks (run_id, state);
-CREATE TABLE IF NOT EXISTS leases (
+CREATE INDEX tasks_state ON tasks (run_id, state);
+CREATE TABLE leases (
     run_id TEXT PRIMARY KEY REFERENCES runs(id),
     lo INTEGER NOT NULL,
     hi INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
+# Layout 1 (bulkops 0.1 before the journal had a version): account in the settings JSON, the
+# changes stored beside the body, and unchanged numbers as action "unchanged" without a record.
+_FROM_LAYOUT_1: Final = (
+    """
+ALTER TABLE runs RENAME TO runs_v1;
+ALTER TABLE tasks RENAME TO tasks_v1;
+ALTER TABLE leases RENAME TO leases_v1;
+DROP INDEX IF EXISTS tasks_state;
+"""
+    + _TABLES
+    + """
+INSERT INTO runs SELECT
+    id, plan_name, source, fingerprint,
+    coalesce(json_extract(settings, '$.auth_id'), ''),
+    CASE WHEN json_extract(settings, '$.sandbox') THEN 'sandbox'
+         ELSE coalesce(json_extract(settings, '$.api_url'), '') END,
+    created_at, updated_at, status,
+    json_object(
+        'limits', json_object(
+            'rate', json_extract(settings, '$.rate'),
+            'concurrency', json_extract(settings, '$.concurrency'),
+            'max_failures', CASE
+                WHEN json_extract(settings, '$.max_failures.count') IS NOT NULL
+                    THEN CAST(json_extract(settings, '$.max_failures.count') AS TEXT)
+                WHEN json_extract(settings, '$.max_failures.percent') IS NOT NULL
+                    THEN printf('%g%%', json_extract(settings, '$.max_failures.percent'))
+                END),
+        'sandbox', json(CASE WHEN json_extract(settings, '$.sandbox') THEN 'true'
+                             ELSE 'false' END),
+        'sandbox_numbers', json_extract(settings, '$.sandbox_numbers'))
+    FROM runs_v1;
+INSERT INTO tasks SELECT
+    run_id, seq, number, rule,
+    CASE action WHEN 'unchanged' THEN 'update' ELSE action END,
+    body,
+    CASE WHEN before = '{}' THEN json_object('number', number, 'number_type', '') ELSE before END,
+    state, attempts, error
+    FROM tasks_v1;
+INSERT INTO leases SELECT * FROM leases_v1;
+DROP TABLE leases_v1;
+DROP TABLE tasks_v1;
+DROP TABLE runs_v1;
+"""
+)
 # A pending task inside its run's lease may have been sent: every read shows it as in flight.
 _SHOWN: Final = (
     "CASE WHEN state = 'pending' AND seq >= :lo AND seq < :hi THEN 'inflight' ELSE state END"
 )
-_COLUMNS: Final = (
-    f"run_id, seq, number, rule, action, body, changes, before, {_SHOWN}, attempts, error"
-)
+_COLUMNS: Final = f"seq, number, rule, action, body, before, {_SHOWN}, attempts, error"
 
 
-class JournalError(Exception):
-    """The journal cannot be opened or used; the message says why."""
-
-
-class RunLockedError(JournalError):
-    """Another process is running this run."""
+class JournalError(Failed):
+    """The journal cannot be opened, read or written; the message says why."""
 
 
 class StateDirError(JournalError):
     """The state directory is unusable (not a directory, unreadable, or absent when reading)."""
 
 
+class RunLockedError(Refused):
+    """Another bulkops process is executing this run."""
+
+
 @dataclass(frozen=True, slots=True)
-class TaskRow:
+class Entry:
+    """One task of a run and where it stands."""
+
     seq: int
-    number: str
-    rule: str
-    action: str  # "update" | "unrent" | "unchanged"
-    body: dict[str, str]
-    changes: list[dict[str, Any]]
-    before: dict[str, Any]
-    state: str = "pending"
+    task: Task
+    state: TaskState = "pending"
     attempts: int = 0
     error: str | None = None
 
@@ -105,9 +153,11 @@ class RunInfo:
     plan_name: str | None
     source: str | None
     fingerprint: str
+    auth_id: str
+    location: str  # the account's API URL, or "sandbox"
     created_at: str
     updated_at: str
-    status: str  # running | interrupted | stopped | finished
+    status: RunStatus
     settings: dict[str, Any]
 
 
@@ -116,7 +166,7 @@ class Mark:
     """A state change for one task, as the executor reports it."""
 
     seq: int
-    state: str
+    state: TaskState
     attempts: int = 0
     error: str | None = None
 
@@ -169,9 +219,29 @@ class Journal:
             # event loop: at SQLite's default of every 1,000 pages a run spends a third of its
             # journal time there. Every 10,000 pages (~40 MB of WAL) makes it rare.
             self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-            self._db.executescript(_SCHEMA)
+            self._settle_layout()
         except (OSError, sqlite3.Error) as exc:
             raise StateDirError(f"cannot open the journal in {state_dir}: {exc}") from None
+
+    def _settle_layout(self) -> None:
+        """Create the tables, or migrate an older layout; refuse a newer one."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        has_runs = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+        ).fetchone()
+        if version == LAYOUT_VERSION:
+            return
+        if version > LAYOUT_VERSION:
+            raise StateDirError(
+                f"the journal in {self.state_dir} was written by a newer bulkops (layout "
+                f"{version}; this one reads up to {LAYOUT_VERSION}): upgrade bulkops, or use "
+                "another --state-dir"
+            )
+        script = _FROM_LAYOUT_1 if has_runs else _TABLES
+        # executescript commits first and runs outside our transaction helper: wrap it whole.
+        self._db.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {LAYOUT_VERSION};\nCOMMIT;"
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -182,20 +252,32 @@ class Journal:
         plan_name: str | None,
         source: str | None,
         fingerprint: str,
+        auth_id: str,
+        location: str,
         settings: dict[str, Any],
-        tasks: Iterable[TaskRow],
+        entries: Iterable[Entry],
     ) -> str:
         """Freeze a run's task list; return the new run's id."""
         run_id = new_run_id()
         now = _now()
         with self._transaction():
             self._db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-                (run_id, plan_name, source, fingerprint, now, now, json.dumps(settings)),
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                (
+                    run_id,
+                    plan_name,
+                    source,
+                    fingerprint,
+                    auth_id,
+                    location,
+                    now,
+                    now,
+                    json.dumps(settings),
+                ),
             )
             self._db.executemany(
-                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (_task_values(run_id, task) for task in tasks),
+                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (_entry_values(run_id, entry) for entry in entries),
             )
         return run_id
 
@@ -234,7 +316,8 @@ class Journal:
         lease = self.lease(run_id) or Lease(0, 0)
         return {"run": run_id, "lo": lease.lo, "hi": lease.hi}
 
-    def set_status(self, run_id: str, status: str) -> None:
+    def set_status(self, run_id: str, status: RunStatus) -> None:
+        """Only `bulkops.run.execution` calls this: a run's status is written in one place."""
         with self._transaction():
             self._db.execute(
                 "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), run_id)
@@ -251,12 +334,12 @@ class Journal:
         return cursor.rowcount
 
     def runs(self) -> list[RunInfo]:
-        rows = self._db.execute("SELECT * FROM runs ORDER BY created_at DESC, id DESC")
+        rows = self._read("SELECT * FROM runs ORDER BY created_at DESC, id DESC")
         return [_run_info(row) for row in rows]
 
     def run(self, run_id: str) -> RunInfo | None:
-        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return None if row is None else _run_info(row)
+        rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return _run_info(rows[0]) if rows else None
 
     def latest_unfinished(self) -> RunInfo | None:
         """The newest run with tasks still to send (a run can be left unfinished with none)."""
@@ -267,17 +350,19 @@ class Journal:
                     return info
         return None
 
-    def tasks(self, run_id: str, states: Sequence[str] | None = None) -> Iterator[TaskRow]:
+    def entries(self, run_id: str, states: Sequence[TaskState] | None = None) -> Iterator[Entry]:
         """Stream a run's tasks in order, optionally only those in `states`."""
         where, params = _state_filter(states, self._bounds(run_id))
         cursor = self._db.execute(
             f"SELECT {_COLUMNS} FROM tasks WHERE run_id = :run{where} ORDER BY seq", params
         )
         for row in cursor:
-            yield _task_row(row)
+            yield _entry(row)
 
-    def iter_tasks(self, run_id: str, states: Sequence[str], batch: int = 500) -> Iterator[TaskRow]:
-        """Like `tasks`, but in batches of fresh queries, so the run may write while it reads.
+    def iter_entries(
+        self, run_id: str, states: Sequence[TaskState], batch: int = 500
+    ) -> Iterator[Entry]:
+        """Like `entries`, but in batches of fresh queries, so the run may write while it reads.
 
         Keyset paging (seq > last seen) keeps memory flat for any run size and never holds a
         cursor open across writes to the same table.
@@ -285,19 +370,19 @@ class Journal:
         last = -1
         while True:
             where, params = _state_filter(states, self._bounds(run_id))
-            rows = self._db.execute(
+            rows = self._read(
                 f"SELECT {_COLUMNS} FROM tasks WHERE run_id = :run AND seq > :last{where} "
                 "ORDER BY seq LIMIT :batch",
                 {**params, "last": last, "batch": batch},
-            ).fetchall()
-            yield from (_task_row(row) for row in rows)
+            )
+            yield from (_entry(row) for row in rows)
             if len(rows) < batch:
                 return
-            last = rows[-1][1]
+            last = rows[-1][0]
 
     def counts(self, run_id: str) -> dict[str, int]:
-        counts = dict.fromkeys(TASK_STATES, 0)
-        rows = self._db.execute(
+        counts: dict[str, int] = dict.fromkeys(TASK_STATES, 0)
+        rows = self._read(
             f"SELECT {_SHOWN} AS shown, COUNT(*) FROM tasks WHERE run_id = :run GROUP BY shown",
             self._bounds(run_id),
         )
@@ -327,6 +412,12 @@ class Journal:
         finally:
             os.close(fd)
 
+    def _read(self, sql: str, params: Any = ()) -> list[Any]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read the journal in {self.state_dir}: {exc}") from None
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         try:
@@ -342,7 +433,7 @@ class Journal:
 
 
 def _state_filter(
-    states: Sequence[str] | None, params: dict[str, Any]
+    states: Sequence[TaskState] | None, params: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """SQL (starting " AND") keeping the tasks that read as one of `states`, and its parameters."""
     if not states:
@@ -359,58 +450,41 @@ def _state_filter(
     return where, {**params, **names, **shown}
 
 
-def summarize(counts: dict[str, int]) -> dict[str, int]:
-    """Outcome counts that always add up to `planned`."""
-    summary = {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
-    summary["skipped"] += counts.get("pending", 0) + counts.get("inflight", 0)
-    summary["planned"] = sum(counts.values())
-    return summary
-
-
-def _task_values(run_id: str, task: TaskRow) -> tuple[Any, ...]:
+def _entry_values(run_id: str, entry: Entry) -> tuple[Any, ...]:
+    task = entry.task
     return (
         run_id,
-        task.seq,
+        entry.seq,
         task.number,
         task.rule,
         task.action,
-        json.dumps(task.body),
-        json.dumps(task.changes),
-        json.dumps(task.before),
-        task.state,
-        task.attempts,
-        task.error,
+        json.dumps(dict(task.body)),
+        json.dumps(lean_before(task.before)),
+        entry.state,
+        entry.attempts,
+        entry.error,
     )
 
 
 def _run_info(row: tuple[Any, ...]) -> RunInfo:
-    run_id, plan_name, source, fingerprint, created_at, updated_at, status, settings = row
+    run_id, plan_name, source, fingerprint, auth_id, location, created, updated, status, raw = row
     return RunInfo(
         run_id,
         plan_name,
         source,
         fingerprint,
-        created_at,
-        updated_at,
+        auth_id,
+        location,
+        created,
+        updated,
         status,
-        json.loads(settings),
+        json.loads(raw),
     )
 
 
-def _task_row(row: tuple[Any, ...]) -> TaskRow:
-    _run_id, seq, number, rule, action, body, changes, before, state, attempts, error = row
-    return TaskRow(
-        seq,
-        number,
-        rule,
-        action,
-        json.loads(body),
-        json.loads(changes),
-        json.loads(before),
-        state,
-        attempts,
-        error,
-    )
+def _entry(row: tuple[Any, ...]) -> Entry:
+    seq, number, rule, action, body, before, state, attempts, error = row
+    return Entry(seq, decode_task(number, rule, action, body, before), state, attempts, error)
 
 
 def _acquire(fd: int, run_id: str, tries: int) -> None:

@@ -1,26 +1,27 @@
-"""Where requests go: the account from the environment, or an in-process sandbox emulator.
+"""The account bulkops acts on: a Plivo client at the run's pace, or an in-process sandbox.
 
-A `Connection` bundles what every command needs to talk to Plivo at the run's pace: the client,
-the shared throttle and the retry policy, plus `fetch` for the selection stage (listing and GETs
-with retries).
+An `Account` bundles what every stage that talks to Plivo needs: the client, the shared throttle
+and the retry policy, plus `reads` for the stages that only read (listing and GETs, retried).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bulkops.client import Credentials, PlivoClient
-from bulkops.execute import retry
-from bulkops.execute.throttle import Throttle
+from bulkops.limits import Limits
 from bulkops.numbers import NumberRecord
+from bulkops.pace import retry
+from bulkops.pace.throttle import Throttle
 
 SANDBOX_NUMBERS = 500
 SANDBOX_SEED = 1
+# Fixed, so that a plan saved in the sandbox applies to the sandbox (every start is a new server).
+SANDBOX_AUTH_ID = "MASANDBOX00000000001"
 LISTING_PAGE_CONCURRENCY = 4
-DEFAULT_MAX_RETRIES = 5
 
 T = TypeVar("T")
 
@@ -29,49 +30,64 @@ T = TypeVar("T")
 class Target:
     """Which account to talk to, and how hard."""
 
-    rate: float | None
-    concurrency: int
+    limits: Limits = field(default_factory=Limits)
     sandbox: bool = False
     sandbox_numbers: int = SANDBOX_NUMBERS
     sandbox_seed: int = SANDBOX_SEED
     timeout: float = 30.0
-    max_retries: int = DEFAULT_MAX_RETRIES  # for 5xx answers, dropped connections, timeouts
+
+    @property
+    def rate(self) -> float:
+        rate: float = self.limits.value("rate")
+        return rate
+
+    @property
+    def concurrency(self) -> int:
+        concurrency: int = self.limits.value("concurrency")
+        return concurrency
 
 
 @dataclass
-class Connection:
+class Account:
     client: PlivoClient
     throttle: Throttle
     policy: retry.RetryPolicy
     auth_id: str
     api_url: str
     sandbox: bool
+    concurrency: int
 
     @property
-    def fetch(self) -> RetryingFetch:
-        return RetryingFetch(self)
+    def location(self) -> str:
+        """Where the account lives: its API URL, or "sandbox" (whose port changes every time)."""
+        return "sandbox" if self.sandbox else self.api_url
+
+    @property
+    def reads(self) -> Reads:
+        return Reads(self)
+
+    async def attempt(self, op: Callable[[], Awaitable[T]]) -> T:
+        """Run `op` under the run's retry policy and pace."""
+        return await retry.call(op, self.policy, self.throttle)
 
 
-class RetryingFetch:
-    """The selection stage's view of the client: reads, retried under the run's policy."""
+class Reads:
+    """The read-only stages' view of the client: listing and GETs, retried under the policy."""
 
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
+    def __init__(self, account: Account) -> None:
+        self._account = account
 
     def iter_numbers(self, query: Mapping[str, str]) -> AsyncIterator[NumberRecord]:
-        return self._c.client.iter_numbers(
-            query, page_concurrency=LISTING_PAGE_CONCURRENCY, attempt=self._attempt
+        return self._account.client.iter_numbers(
+            query, page_concurrency=LISTING_PAGE_CONCURRENCY, attempt=self._account.attempt
         )
 
     async def get_number(self, number: str) -> NumberRecord:
-        return await self._attempt(lambda: self._c.client.get_number(number))
-
-    async def _attempt(self, op: Callable[[], Awaitable[T]]) -> T:
-        return await retry.call(op, self._c.policy, self._c.throttle)
+        return await self._account.attempt(lambda: self._account.client.get_number(number))
 
 
 @contextlib.asynccontextmanager
-async def connect(target: Target) -> AsyncIterator[Connection]:
+async def open_account(target: Target) -> AsyncIterator[Account]:
     """Open a client (starting the sandbox emulator first when asked) and close it after."""
     throttle = Throttle(rate=target.rate)
     async with contextlib.AsyncExitStack() as stack:
@@ -87,13 +103,15 @@ async def connect(target: Target) -> AsyncIterator[Connection]:
             pace=throttle.wait,
         )
         await stack.enter_async_context(client)
-        yield Connection(
+        max_retries: int = target.limits.value("max_retries")
+        yield Account(
             client=client,
             throttle=throttle,
-            policy=retry.RetryPolicy(max_attempts=target.max_retries + 1),
+            policy=retry.RetryPolicy(max_attempts=max_retries + 1),
             auth_id=credentials.auth_id,
             api_url=client.base_url,
             sandbox=target.sandbox,
+            concurrency=target.concurrency,
         )
 
 
@@ -102,6 +120,8 @@ async def _sandbox(target: Target) -> AsyncIterator[tuple[Credentials, str]]:
     # Imported here: only --sandbox needs the emulator, and the real path should not load it.
     from bulkops.emulator import EmulatorConfig, running_emulator
 
-    config = EmulatorConfig(numbers=target.sandbox_numbers, seed=target.sandbox_seed)
+    config = EmulatorConfig(
+        numbers=target.sandbox_numbers, seed=target.sandbox_seed, auth_id=SANDBOX_AUTH_ID
+    )
     async with running_emulator(config, host="127.0.0.1", port=0) as emulator:
         yield Credentials(emulator.auth_id, emulator.auth_token), emulator.base_url

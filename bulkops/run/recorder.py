@@ -18,7 +18,7 @@ from collections.abc import Callable
 import anyio
 import anyio.lowlevel
 
-from bulkops.journal import Batch, Lease, Mark
+from bulkops.run.journal import Batch, Lease, Mark
 
 Writer = Callable[[Batch], None]
 FINISH_BATCH = 256  # queued completion marks that force a commit of their own

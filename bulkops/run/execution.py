@@ -1,0 +1,137 @@
+"""A run's life: created from a TaskList, executed under its lock, its status written here only.
+
+`start` freezes a TaskList into a new run; `execute` runs (or resumes) it to its end or a stop and
+returns a RunReport; `close_if_done` marks a run with nothing left as finished. These are the
+only places that write a run's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from bulkops.account import Account
+from bulkops.limits import FailureBudget, Limits
+from bulkops.run.journal import Entry, Journal, RunInfo, RunStatus
+from bulkops.run.outcome import RunReport, summarize
+from bulkops.run.runner import INTERRUPTED, Runner
+from bulkops.tasks.model import TaskList
+
+Watcher = Callable[[Runner, anyio.CancelScope], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs again when it is resumed, as it was given when the run was made."""
+
+    limits: Limits
+    sandbox: bool = False
+    sandbox_numbers: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "limits": self.limits.to_json(),
+            "sandbox": self.sandbox,
+            "sandbox_numbers": self.sandbox_numbers,
+        }
+
+    @classmethod
+    def of(cls, info: RunInfo) -> Settings:
+        raw = info.settings
+        return cls(
+            limits=Limits.from_json(raw.get("limits") or {}),
+            sandbox=bool(raw.get("sandbox")),
+            sandbox_numbers=raw.get("sandbox_numbers"),
+        )
+
+
+def entries(task_list: TaskList) -> Iterator[Entry]:
+    """The run's frozen task list: to send, stale, and already right, in one sequence."""
+    seq = 0
+    for task in task_list.tasks:
+        yield Entry(seq, task)
+        seq += 1
+    for stale in task_list.stale:
+        drifted = "drifted since review: " + ", ".join(stale.drifted)
+        yield Entry(seq, stale.task, "stale", error=drifted)
+        seq += 1
+    for task in task_list.unchanged:
+        yield Entry(seq, task, "unchanged")
+        seq += 1
+
+
+def start(journal: Journal, task_list: TaskList, account: Account, settings: Settings) -> str:
+    """Freeze `task_list` as a new run (status running); return its id."""
+    return journal.create_run(
+        plan_name=task_list.plan_name,
+        source=task_list.source,
+        fingerprint=task_list.fingerprint,
+        auth_id=account.auth_id,
+        location=account.location,
+        settings=settings.to_json(),
+        entries=entries(task_list),
+    )
+
+
+async def execute(
+    journal: Journal,
+    run_id: str,
+    account: Account,
+    *,
+    max_failures: FailureBudget | None,
+    watchers: Sequence[Watcher] = (),
+    retry_failed: bool = False,
+    durable: bool = True,
+) -> RunReport:
+    """Run `run_id` to its end (or a stop) under its lock; `watchers` run alongside.
+
+    A watcher gets the runner (to show progress or ask it to stop) and a cancel scope (to abort
+    at once, as a second Ctrl-C does: the run is then recorded interrupted and stays resumable).
+    """
+    with journal.lock(run_id):
+        if retry_failed:
+            journal.retry_failed(run_id)
+        journal.set_status(run_id, "running")
+        runner = Runner(journal, run_id, account, max_failures=max_failures, durable=durable)
+        started = anyio.current_time()
+        status: RunStatus = "interrupted"  # what an abort, cancelling the runner midway, leaves
+        try:
+            async with anyio.create_task_group() as group:
+                for watch in watchers:
+                    group.start_soon(watch, runner, group.cancel_scope)
+                try:
+                    stop_reason = await runner.execute()
+                    status = _status(stop_reason)
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            journal.set_status(run_id, status)
+        progress = runner.progress
+        return RunReport(
+            run_id=run_id,
+            status=status,
+            counts=summarize(journal.counts(run_id)),
+            requests=progress.requests,
+            retries=progress.retries,
+            throttled=progress.throttled,
+            elapsed=anyio.current_time() - started,
+            stop_reason=runner.stop_reason,
+        )
+
+
+def _status(stop_reason: str | None) -> RunStatus:
+    if stop_reason is None:
+        return "finished"
+    # Tasks never started stay pending: `resume` can run them once the cause is fixed.
+    return "interrupted" if stop_reason == INTERRUPTED else "stopped"
+
+
+def close_if_done(journal: Journal, info: RunInfo) -> RunReport:
+    """A run with nothing left to send is finished, whatever stopped it before."""
+    if info.status != "finished":
+        with journal.lock(info.id):
+            journal.set_status(info.id, "finished")
+    return RunReport(info.id, "finished", summarize(journal.counts(info.id)), 0, 0, 0, 0.0)

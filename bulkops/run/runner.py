@@ -1,0 +1,192 @@
+"""Executing a journaled run's tasks: check what was in flight, send what is left, record answers.
+
+The runner knows the account and the journal; the pool and the throttle it drives know neither.
+It never writes the run's status: `execution` does, from what the runner reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import anyio
+import structlog
+
+from bulkops.account import Account
+from bulkops.client import AuthenticationError, NotFoundError, PlivoError
+from bulkops.errors import Failed, first_error
+from bulkops.limits import FailureBudget
+from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
+from bulkops.pace import retry
+from bulkops.pace.pool import run_pool
+from bulkops.run.journal import Batch, Entry, Journal, Mark, TaskState
+from bulkops.run.recorder import Recorder
+
+log = structlog.get_logger("bulkops.run")
+
+INTERRUPTED = "interrupted"
+FAILURE_THRESHOLD = "failure threshold"
+
+
+class RunStopped(Failed):
+    """Nothing else in this run can succeed (bad credentials); the run stays resumable."""
+
+
+@dataclass
+class Progress:
+    """Live counters the CLI shows; one instance per execution."""
+
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    started_at: float = field(default_factory=anyio.current_time)
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+
+class Runner:
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: str,
+        account: Account,
+        *,
+        max_failures: FailureBudget | None = None,
+        durable: bool = True,
+    ) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.account = account
+        self.max_failures = max_failures
+        # durable=False stubs the commits out: only the checkpoint benchmark uses it.
+        self.recorder = Recorder(self._write if durable else lambda marks: None)
+        self.progress = Progress()
+        self.stop_reason: str | None = None
+        # Tasks a dead process may have sent whose outcome the start-up check could not confirm.
+        self._suspects: set[int] = set()
+
+    def request_stop(self, reason: str) -> None:
+        """Start no new task; in-flight ones finish and are recorded."""
+        self.stop_reason = self.stop_reason or reason
+
+    async def execute(self) -> str | None:
+        """Run every unfinished task; return why the run stopped early, or None if it did not."""
+        try:
+            await self._reconcile_inflight()
+            todo = self.journal.counts(self.run_id)
+            self.progress = Progress(total=todo["pending"] + todo["inflight"])
+            await run_pool(
+                self._unfinished(),
+                self._perform,
+                concurrency=self.account.concurrency,
+                stopping=lambda: self.stop_reason is not None,
+            )
+        except BaseException as exc:
+            self.recorder.flush()  # cancelled requests may have been sent: their lease stays
+            stopped = first_error(exc)
+            if not isinstance(stopped, RunStopped):
+                raise
+            self.request_stop(str(stopped))
+            return self.stop_reason
+        self.recorder.close()  # every request has its answer recorded: nothing is in flight
+        return self.stop_reason
+
+    def _allowed_failures(self) -> int | None:
+        if self.max_failures is None:
+            return None
+        return self.max_failures.allowed(self.progress.total)
+
+    def _unfinished(self) -> Iterator[Entry]:
+        return self.journal.iter_entries(self.run_id, ("pending", "inflight"))
+
+    async def _perform(self, entry: Entry) -> None:
+        await self.recorder.started(entry.seq)
+        task = entry.task
+        # Not entry.state: it reads "inflight" inside this run's own lease, too.
+        attempts = retry.Attempts(outcome_unknown=entry.seq in self._suspects)
+        try:
+            await retry.call(
+                lambda: self._send(entry), self.account.policy, self.account.throttle, attempts
+            )
+            mark = Mark(entry.seq, "succeeded", attempts.sent)
+        except NotFoundError as error:
+            gone = task.action == "unrent" and attempts.outcome_unknown
+            outcome: TaskState = "succeeded" if gone else "failed"
+            mark = Mark(entry.seq, outcome, attempts.sent, error.message)
+        except AuthenticationError as error:
+            # An earlier try may have reached Plivo: then resume must look before re-sending.
+            left: TaskState = "inflight" if attempts.outcome_unknown else "pending"
+            self.recorder.finished(Mark(entry.seq, left, attempts.sent))
+            raise RunStopped(str(error)) from None
+        except PlivoError as error:
+            mark = Mark(entry.seq, "failed", attempts.sent, str(error))
+        self._count(entry, mark, attempts)
+        self.recorder.finished(mark)
+        allowed = self._allowed_failures()
+        if allowed is not None and self.progress.failed > allowed:
+            self.request_stop(FAILURE_THRESHOLD)
+
+    async def _send(self, entry: Entry) -> None:
+        task, client = entry.task, self.account.client
+        if task.action == "unrent":
+            await client.unrent_number(task.number)
+        else:
+            await client.update_number(task.number, dict(task.body))
+
+    def _count(self, entry: Entry, mark: Mark, attempts: retry.Attempts) -> None:
+        progress = self.progress
+        progress.requests += attempts.sent
+        progress.retries += attempts.sent - 1
+        progress.throttled += attempts.throttled
+        if mark.state == "succeeded":
+            progress.succeeded += 1
+        else:
+            progress.failed += 1
+            task = entry.task
+            log.warning("task_failed", number=task.number, action=task.action, error=mark.error)
+
+    def _write(self, batch: Batch) -> None:
+        self.journal.record(self.run_id, batch)
+
+    async def _reconcile_inflight(self) -> None:
+        """A task left in flight by a dead process may or may not have reached Plivo: look."""
+        entries = list(self.journal.entries(self.run_id, ("inflight",)))
+        if not entries:
+            return
+        log.info("checking_inflight", count=len(entries))
+        marks: list[Mark] = []
+
+        async def check(entry: Entry) -> None:
+            if await self._already_done(entry):
+                marks.append(Mark(entry.seq, "succeeded"))
+
+        await run_pool(
+            iter(entries), check, concurrency=self.account.concurrency, stopping=lambda: False
+        )
+        self.journal.record(self.run_id, marks)
+        self._suspects = {entry.seq for entry in entries} - {mark.seq for mark in marks}
+
+    async def _already_done(self, entry: Entry) -> bool:
+        task = entry.task
+        try:
+            live = await self.account.reads.get_number(task.number)
+        except NotFoundError:
+            return task.action == "unrent"
+        except AuthenticationError as error:
+            raise RunStopped(str(error)) from None
+        except PlivoError:
+            return False  # cannot tell: the task runs again, which is safe for both actions
+        return task.action == "update" and _in_desired_state(entry, live)
+
+
+def _in_desired_state(entry: Entry, live: NumberRecord) -> bool:
+    return all(
+        live.observed(change.field) == change.after
+        for change in entry.task.changes
+        if change.field not in WRITE_ONLY_FIELDS
+    )

@@ -1,0 +1,218 @@
+"""A task: one number's change, the same object from the planner to the saved plan to the journal.
+
+A task's JSON shape, shared by `plan --json`, saved plans and `show --json` (which adds the
+outcome), is::
+
+    {"number": "14155550100", "rule": "to-ivr", "action": "update" | "unrent",
+     "changes": {FIELD: {"before": VALUE | null, "after": VALUE | null}},
+     "body":    {FIELD: WIRE_VALUE},          # exactly what is POSTed; {} for an unrent
+     "before":  {RECORD_FIELD: VALUE | null}} # the number as planned against
+
+`changes` is derived from `body` and `before`: a reader recomputes it and refuses a file where
+the two disagree. For `app_id`, values are application ids, never URIs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, cast, get_args
+
+from bulkops.limits import Limits
+from bulkops.numbers import UPDATE_FIELDS, InvalidNumberError, NumberRecord, check_number
+
+Action = Literal["update", "unrent"]
+ACTIONS: Final = get_args(Action)
+Body = tuple[tuple[str, str], ...]
+
+FIELD_ORDER: Final = {name: index for index, name in enumerate(UPDATE_FIELDS)}
+RECORD_FIELDS: Final = tuple(f.name for f in dataclasses.fields(NumberRecord))
+_RECORD_VALUES: Final = operator.attrgetter(*RECORD_FIELDS)
+_REQUIRED_RECORD_FIELDS: Final = frozenset({"number", "number_type"})
+_ANNOTATION_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
+    "str": (str,),
+    "bool": (bool,),
+    "str | None": (str, type(None)),
+}
+# The JSON types each before-state field may take, read off NumberRecord's own annotations.
+_RECORD_TYPES: Final = {
+    f.name: _ANNOTATION_TYPES[str(f.type)] for f in dataclasses.fields(NumberRecord)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field that a task changes; None reads "no value" (or "unknown" for write-only fields)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One number's change: `body` is exactly what is POSTed (empty for an unrent).
+
+    A number already in the desired state is journaled as an update task with an empty body.
+    """
+
+    number: str
+    rule: str  # the rule's name, or "a+b" when several rules' updates were merged
+    action: Action
+    changes: tuple[Change, ...]
+    body: Body
+    before: NumberRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """A saved task whose number changed since review: left alone, reported."""
+
+    task: Task
+    drifted: tuple[str, ...]  # the fields that changed, or ("gone",)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCounts:
+    updates: int = 0
+    unrents: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Totals count tasks; `per_rule` counts a number once for every rule that selected it."""
+
+    updates: int
+    unrents: int
+    unchanged: int
+    per_rule: Mapping[str, RuleCounts]
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskList:
+    """What a run would do: the tasks to send, the numbers already right, the stale ones."""
+
+    tasks: tuple[Task, ...]  # sorted by number; only numbers that change
+    unchanged: tuple[Task, ...]  # already in the desired state (empty body)
+    fingerprint: str
+    summary: Summary
+    plan_name: str | None = None
+    source: str | None = None  # the YAML plan's path
+    limits: Limits = field(default_factory=Limits)
+    stale: tuple[Stale, ...] = ()
+    missing: tuple[tuple[str, str], ...] = ()  # (rule, number) named in the plan, not rented
+
+    @property
+    def planned(self) -> int:
+        return len(self.tasks) + len(self.unchanged) + len(self.stale)
+
+
+def ordered(pairs: Iterable[tuple[str, str]]) -> Body:
+    """Update fields in the order Plivo's docs list them (and diffs show them)."""
+    return tuple(sorted(pairs, key=lambda pair: FIELD_ORDER[pair[0]]))
+
+
+def changes_for(body: Body, before: NumberRecord) -> tuple[Change, ...]:
+    """The before → after view of `body`; write-only fields read None before (unknowable)."""
+    return tuple(Change(f, before.observed(f), wire or None) for f, wire in body)
+
+
+def before_state(record: NumberRecord) -> dict[str, Any]:
+    """`dataclasses.asdict(record)`, without its deep-copying cost (the record is flat)."""
+    return dict(zip(RECORD_FIELDS, _RECORD_VALUES(record), strict=True))
+
+
+def lean_before(record: NumberRecord) -> dict[str, Any]:
+    """The before-state without empty fields: it halves a 300k-task file."""
+    return {
+        name: value
+        for name, value in before_state(record).items()
+        if name in _REQUIRED_RECORD_FIELDS or (value is not None and value is not False)
+    }
+
+
+def changes_json(changes: Iterable[Change]) -> dict[str, dict[str, str | None]]:
+    return {c.field: {"before": c.before, "after": c.after} for c in changes}
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """The task's JSON shape (see the module docstring)."""
+    return {
+        "number": task.number,
+        "rule": task.rule,
+        "action": task.action,
+        "changes": changes_json(task.changes),
+        "body": dict(task.body),
+        "before": before_state(task.before),
+    }
+
+
+class TaskFormatError(ValueError):
+    """A task in JSON that is not one bulkops wrote; the message says what is wrong."""
+
+
+def task_from_json(raw: object) -> Task:
+    """Read and check a task written by `task_json`; TaskFormatError says what is wrong.
+
+    Its written `changes` are not compared here: see `shows_its_changes`.
+    """
+    if not isinstance(raw, dict):
+        raise TaskFormatError("is not an object")
+    try:
+        number = check_number(raw.get("number"))
+    except InvalidNumberError as exc:
+        raise TaskFormatError(str(exc)) from None
+    written = raw.get("action")
+    if written not in ACTIONS:
+        raise TaskFormatError(f"action must be 'update' or 'unrent', got {written!r:.60}")
+    action = cast(Action, written)
+    rule = raw.get("rule")
+    if not isinstance(rule, str):
+        raise TaskFormatError("'rule' must be text")
+    body = _body(raw.get("body"))
+    if (action == "unrent") != (not body):
+        raise TaskFormatError("an update needs a body and an unrent must have none")
+    before = _record(raw.get("before"))
+    if before.number != number:
+        raise TaskFormatError(f"its before-state is for {before.number}")
+    return Task(number, rule, action, changes_for(body, before), body, before)
+
+
+def shows_its_changes(raw: Mapping[str, Any], task: Task) -> bool:
+    """Whether the changes written in `raw` are the ones its body makes (what a reviewer saw)."""
+    return bool(raw.get("changes") == changes_json(task.changes))
+
+
+def decode_task(number: str, rule: str, action: str, body: str, before: str) -> Task:
+    """A task from columns bulkops itself wrote (the journal): no checks beyond JSON decoding."""
+    pairs = ordered(json.loads(body).items())
+    record = NumberRecord(**json.loads(before))
+    return Task(number, rule, cast(Action, action), changes_for(pairs, record), pairs, record)
+
+
+def _body(raw: object) -> Body:
+    if not isinstance(raw, dict):
+        raise TaskFormatError("'body' must be an object")
+    for name, value in raw.items():
+        if name not in FIELD_ORDER:
+            raise TaskFormatError(f"{name!r} is not a Plivo update field")
+        if not isinstance(value, str):
+            raise TaskFormatError(f"body field {name!r} must be text")
+    return ordered(raw.items())
+
+
+def _record(raw: object) -> NumberRecord:
+    if (
+        not isinstance(raw, dict)
+        or not _REQUIRED_RECORD_FIELDS <= raw.keys() <= _RECORD_TYPES.keys()
+    ):
+        raise TaskFormatError("'before' must hold the number's recorded fields, and only those")
+    for name, value in raw.items():
+        if not isinstance(value, _RECORD_TYPES[name]):
+            raise TaskFormatError(f"before-state field {name!r} has the wrong type")
+    return NumberRecord(**raw)

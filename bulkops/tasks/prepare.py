@@ -1,0 +1,105 @@
+"""From a plan, or a saved plan, to the TaskList a run will execute, checked against the account.
+
+Everything here only reads from Plivo: the plan's application and subaccount ids must exist, and
+a saved plan's numbers must still be in the state that was reviewed, on the account it was
+reviewed against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import date
+
+from bulkops.account import Account
+from bulkops.client import NotFoundError
+from bulkops.numbers import NumberRecord
+from bulkops.pace.pool import run_pool
+from bulkops.plan import Plan
+from bulkops.selection import check_references, select
+from bulkops.tasks.drift import drift
+from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList
+from bulkops.tasks.planner import build
+from bulkops.tasks.saved import AccountRef, SavedPlan, SavedPlanError
+
+SAVED_PLAN_GET_LIMIT = 200  # up to this many tasks, re-check by GET; more, by one listing
+
+
+def account_ref(account: Account) -> AccountRef:
+    return AccountRef(auth_id=account.auth_id, api_url=account.location)
+
+
+async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
+    await check_references(plan, account)
+    selection = await select(
+        plan,
+        account.reads,
+        today,
+        not_found=NotFoundError,
+        lookup_concurrency=account.concurrency,
+    )
+    return build(plan, selection)
+
+
+async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskList:
+    """Keep the saved tasks whose numbers are as reviewed; the rest are stale."""
+    here = account_ref(account)
+    if saved.account != here:
+        raise SavedPlanError(
+            f"{source}: reviewed against account {saved.account.auth_id} at "
+            f"{saved.account.api_url}, not {here.auth_id} at {here.api_url}: "
+            "run `bulkops plan --out` against this account instead"
+        )
+    live = await _live_records(saved.tasks, account)
+    fresh: list[Task] = []
+    stale: list[Stale] = []
+    for task in saved.tasks:
+        drifted = drift(task, live.get(task.number))
+        if drifted:
+            stale.append(Stale(task, drifted))
+        else:
+            fresh.append(task)
+    return TaskList(
+        tasks=tuple(fresh),
+        unchanged=(),
+        fingerprint=saved.fingerprint,
+        summary=_summary(saved.tasks),
+        plan_name=saved.plan_name,
+        source=saved.source,
+        limits=saved.limits,
+        stale=tuple(stale),
+    )
+
+
+def _summary(tasks: Sequence[Task]) -> Summary:
+    per_rule: dict[str, list[int]] = {}
+    for task in tasks:
+        counts = per_rule.setdefault(task.rule, [0, 0, 0])
+        counts[1 if task.action == "unrent" else 0] += 1
+    unrents = sum(1 for task in tasks if task.action == "unrent")
+    return Summary(
+        updates=len(tasks) - unrents,
+        unrents=unrents,
+        unchanged=0,
+        per_rule={rule: RuleCounts(*counts) for rule, counts in per_rule.items()},
+        missing=0,
+    )
+
+
+async def _live_records(tasks: Sequence[Task], account: Account) -> dict[str, NumberRecord]:
+    wanted = {task.number for task in tasks}
+    found: dict[str, NumberRecord] = {}
+    if len(wanted) > SAVED_PLAN_GET_LIMIT:
+        async for record in account.reads.iter_numbers({}):
+            if record.number in wanted:
+                found[record.number] = record
+        return found
+
+    async def look(number: str) -> None:
+        with contextlib.suppress(NotFoundError):  # unrented since the review: stale
+            found[number] = await account.reads.get_number(number)
+
+    await run_pool(
+        iter(sorted(wanted)), look, concurrency=account.concurrency, stopping=lambda: False
+    )
+    return found
