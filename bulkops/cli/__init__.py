@@ -1,5 +1,7 @@
 """The command line: the only layer that prints. Each command lives in its own module.
 
+It composes the stages, so it may import every one of them; nothing imports it.
+
 Exit codes (a contract scripts rely on) are `bulkops.errors.ExitCode`: 0 all done, 1 some failed,
 2 invalid input or usage, 3 refused by a guard (nothing sent), 4 changes pending (`plan
 --detailed-exitcode`), 70 internal error (a bug), 130 interrupted (resumable). An error maps to

@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from bulkops.pace.pool import run_pool
-from bulkops.pace.throttle import Throttle
+from bulkops.pace.throttle import MIN_RATE, RECENT, Throttle
 
 
 async def test_pool_never_exceeds_its_concurrency_and_runs_every_job() -> None:
@@ -136,3 +136,85 @@ async def test_429s_answered_during_one_pause_slow_down_once() -> None:
     for _ in range(5):
         throttle.pause(2.0)
     assert throttle.current_rate == 750
+
+
+async def test_the_first_caller_after_a_pause_takes_the_refilled_burst() -> None:
+    """After a pause, requests resume at the steady rate, not as a burst of `burst` at once."""
+    throttle = Throttle(rate=100, burst=5)
+    await anyio.sleep(0.1)  # the bucket is full
+    throttle.pause(0.02)
+    resumed = anyio.current_time() + 0.02
+    for _ in range(6):
+        await throttle.wait()
+    # With the burst drained, the 6th request waits for 5 tokens at 100/s: 50 ms after the pause.
+    assert anyio.current_time() - resumed >= 0.04
+
+
+async def test_callers_queued_when_a_pause_starts_wait_it_out() -> None:
+    """Callers waiting on the rate when a 429 pauses the run do not fire during the pause."""
+    throttle = Throttle(rate=50, burst=1)
+    through: list[float] = []
+
+    async def waiter() -> None:
+        await throttle.wait()
+        through.append(anyio.current_time())
+
+    async with anyio.create_task_group() as group:
+        for _ in range(6):
+            group.start_soon(waiter)
+        while not through:
+            await anyio.sleep(0.001)
+        throttle.pause(0.2)
+        pause_ends = anyio.current_time() + 0.2
+    late = [t for t in through[1:] if t < pause_ends - 0.001]
+    assert late == [], "a queued caller went out during the pause"
+
+
+async def test_a_shorter_pause_never_cuts_a_longer_one_short() -> None:
+    """A 429 asking for 10 ms during a 150 ms pause leaves the 150 ms in place."""
+    throttle = Throttle(rate=None)
+    start = anyio.current_time()
+    throttle.pause(0.15)
+    throttle.pause(0.01)
+    await throttle.wait()
+    assert anyio.current_time() - start >= 0.15
+
+
+async def test_slow_downs_are_given_a_second_to_take_effect() -> None:
+    """A second burst of 429s half a second after a slow-down does not slow down again."""
+    now = [1000.0]
+    throttle = Throttle(rate=1000, clock=lambda: now[0])
+    await _send(throttle, 100)
+    for _ in range(3):
+        throttle.pause(0.0)
+    assert throttle.current_rate == 750
+    now[0] += 0.5
+    for _ in range(3):
+        throttle.pause(0.0)
+    assert throttle.current_rate == 750
+    now[0] += 1.0
+    throttle.pause(0.0)
+    assert throttle.current_rate == 562.5
+
+
+async def test_the_rate_never_falls_below_its_floor() -> None:
+    """However many 429s, the rate backs off to MIN_RATE and no lower: the run never stalls."""
+    now = [1000.0]
+    throttle = Throttle(rate=1000, clock=lambda: now[0])
+    for _ in range(60):
+        for _ in range(3):
+            throttle.pause(0.0)
+        now[0] += 1.5
+    assert throttle.current_rate == MIN_RATE
+
+
+async def test_only_the_last_seconds_of_requests_decide_a_slow_down() -> None:
+    """Thousands of requests long ago do not dilute the 429s of now: history is pruned."""
+    now = [1000.0]
+    throttle = Throttle(rate=10_000, clock=lambda: now[0])
+    await _send(throttle, 1000)
+    now[0] += 2 * RECENT
+    await _send(throttle, 10)
+    for _ in range(3):
+        throttle.pause(0.0)
+    assert throttle.current_rate == 7500

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import anyio
 import pytest
 
-from bulkops.run.journal import Journal, JournalError, Mark, RunLockedError
+from bulkops.limits import FailureBudget, Limits
+from bulkops.run.execution import Settings
+from bulkops.run.journal import (
+    DB_NAME,
+    LAYOUT_VERSION,
+    Batch,
+    Journal,
+    JournalError,
+    Lease,
+    Mark,
+    RunLockedError,
+)
 from bulkops.run.outcome import summarize
 from bulkops.run.recorder import Recorder
 from bulkops.tasks.model import Change
@@ -131,3 +143,88 @@ async def test_a_flush_with_nothing_in_flight_still_covers_the_next_task(tmp_pat
     assert lease is not None
     assert lease.lo <= 1 < lease.hi
     assert next(e.seq for e in Journal(tmp_path).entries(run_id, ("inflight",))) == 1
+
+
+def test_a_lease_never_shrinks_until_it_is_released(tmp_path: Path) -> None:
+    """A narrower lease written later cannot uncover tasks a dead process may have sent."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 10)
+    journal.record(run_id, Batch(lease=Lease(0, 8)))
+    journal.record(run_id, Batch(lease=Lease(2, 4)))
+    assert journal.lease(run_id) == Lease(2, 8)
+    assert journal.counts(run_id)["inflight"] == 6
+    journal.record(run_id, Batch(release=True))
+    assert journal.lease(run_id) is None
+
+
+def test_a_run_with_only_tasks_in_flight_is_resumable(tmp_path: Path) -> None:
+    """A run killed with every remaining task in flight is still what `resume` picks."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 3)
+    journal.record(run_id, [Mark(0, "succeeded", 1)])
+    journal.record(run_id, Batch(lease=Lease(1, 3)))
+    assert journal.counts(run_id)["pending"] == 0
+    latest = journal.latest_unfinished()
+    assert latest is not None
+    assert latest.id == run_id
+
+
+def test_retrying_failed_tasks_leaves_stale_ones_alone(tmp_path: Path) -> None:
+    """--retry-failed re-queues failures only: a number that drifted since review stays stale."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 3)
+    journal.record(run_id, [Mark(0, "failed", 1, "no"), Mark(1, "stale"), Mark(2, "succeeded")])
+    assert journal.retry_failed(run_id) == 1
+    counts = journal.counts(run_id)
+    assert (counts["pending"], counts["stale"], counts["failed"]) == (1, 1, 0)
+
+
+def test_a_failed_write_is_rolled_back_whole(tmp_path: Path) -> None:
+    """A batch that fails half-way writes none of its marks, and the journal stays usable."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 3)
+    unwritable = Mark(1, "failed", 1, error=object())  # type: ignore[arg-type]
+    with pytest.raises(JournalError, match="journal write failed"):
+        journal.record(run_id, [Mark(0, "succeeded", 1), unwritable])
+    assert journal.counts(run_id)["succeeded"] == 0
+    journal.record(run_id, [Mark(0, "succeeded", 1)])
+    assert Journal(tmp_path).counts(run_id)["succeeded"] == 1
+
+
+LAYOUT_1 = Path(__file__).parent.parent / "fixtures" / "journals" / "layout1.sql"
+
+
+def test_a_journal_of_the_first_layout_is_migrated_when_opened(tmp_path: Path) -> None:
+    """A state directory written by bulkops before the layout was versioned keeps its runs."""
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript(LAYOUT_1.read_text())
+    old.close()
+    journal = Journal(tmp_path)
+    [info] = journal.runs()
+    assert (info.auth_id, info.location, info.status) == (
+        "MA" + "A" * 18,
+        "https://api.plivo.com",
+        "interrupted",
+    )
+    assert Settings.of(info).limits == Limits(
+        rate=20.0, concurrency=4, max_failures=FailureBudget(percent=5.0)
+    )
+    entries = {e.seq: e for e in journal.entries(info.id)}
+    assert entries[0].task.changes == (Change("alias", "old", "new"),)
+    assert entries[0].state == "succeeded"
+    assert (entries[1].task.action, entries[1].state) == ("unrent", "inflight")  # leased
+    assert (entries[2].task.body, entries[2].state) == ((), "unchanged")
+    assert journal.latest_unfinished() == info
+    journal.close()
+    version = sqlite3.connect(tmp_path / DB_NAME).execute("PRAGMA user_version").fetchone()[0]
+    assert version == LAYOUT_VERSION
+
+
+def test_a_journal_from_a_newer_bulkops_is_refused_clearly(tmp_path: Path) -> None:
+    """A journal whose layout this bulkops does not know is never read or rewritten."""
+    Journal(tmp_path).close()
+    newer = sqlite3.connect(tmp_path / DB_NAME)
+    newer.execute(f"PRAGMA user_version = {LAYOUT_VERSION + 1}")
+    newer.close()
+    with pytest.raises(JournalError, match="written by a newer bulkops"):
+        Journal(tmp_path)

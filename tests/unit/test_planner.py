@@ -338,3 +338,11 @@ def test_a_number_selected_twice_by_one_rule_gets_one_task() -> None:
     result = run([("r", update(("alias", "x")), [record, record]), ("s", Unrent(), [])])
     assert only_task(result).rule == "r"
     assert result.summary.per_rule["r"] == RuleCounts(updates=1)
+
+
+def test_a_template_field_with_no_value_renders_as_nothing() -> None:
+    """`{cnam}` on a number without a CNAM fills in empty text, never the word "None"."""
+    record = rec(alias="Old", cnam=None, region=None)
+    rule = update(("alias", "Line {cnam}{region}"), ("cnam", "ACME {alias}"))
+    task = only_task(run([("r", rule, [record])]))
+    assert dict(task.body) == {"alias": "Line ", "cnam": "ACME Old"}

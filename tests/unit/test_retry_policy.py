@@ -104,3 +104,19 @@ async def test_call_gives_up_with_the_last_error() -> None:
     with pytest.raises(InvalidRequestError):
         await retry.call(op, policy(), Throttle(rate=None), attempts)
     assert attempts.sent == 1
+
+
+def test_a_request_that_meets_429_after_429_gives_up_in_the_end() -> None:
+    """429s are waited out, but not forever: past max_throttled the request fails."""
+    p = policy()
+    rate_limited = _error(RateLimitedError, retry_after=None)
+    assert p.decide(rate_limited, 0, throttled=p.max_throttled).verdict is Verdict.THROTTLED
+    assert p.decide(rate_limited, 0, throttled=p.max_throttled + 1).verdict is Verdict.GIVE_UP
+
+
+def test_a_huge_retry_after_is_capped() -> None:
+    """A Retry-After of an hour pauses for the cap, not an hour."""
+    p = policy()
+    decision = p.decide(_error(RateLimitedError, retry_after=3600.0), 0, throttled=1)
+    assert decision.verdict is Verdict.THROTTLED
+    assert decision.delay == p.max_delay * 3
