@@ -6,8 +6,9 @@ It never writes the run's status: `execution` does, from what the runner reports
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import anyio
 import structlog
@@ -21,10 +22,14 @@ from bulkops.pace import retry
 from bulkops.pace.pool import run_pool
 from bulkops.run.journal import Batch, Entry, Journal, Mark, TaskState
 from bulkops.run.recorder import Recorder
+from bulkops.tasks.drift import drift
+
+T = TypeVar("T")
 
 log = structlog.get_logger("bulkops.run")
 
 INTERRUPTED = "interrupted"
+GONE = "already unrented (not by this run)"
 FAILURE_THRESHOLD = "failure threshold"
 
 
@@ -39,6 +44,7 @@ class Progress:
     total: int = 0
     succeeded: int = 0
     failed: int = 0
+    left_alone: int = 0  # stale or gone when checked right before an unrent
     requests: int = 0
     retries: int = 0
     throttled: int = 0
@@ -46,7 +52,7 @@ class Progress:
 
     @property
     def done(self) -> int:
-        return self.succeeded + self.failed
+        return self.succeeded + self.failed + self.left_alone
 
 
 class Runner:
@@ -106,30 +112,58 @@ class Runner:
 
     async def _perform(self, entry: Entry) -> None:
         await self.recorder.started(entry.seq)
-        task = entry.task
         # Not entry.state: it reads "inflight" inside this run's own lease, too.
         attempts = retry.Attempts(outcome_unknown=entry.seq in self._suspects)
         try:
-            await retry.call(
-                lambda: self._send(entry), self.account.policy, self.account.throttle, attempts
-            )
-            mark = Mark(entry.seq, "succeeded", attempts.sent)
-        except NotFoundError as error:
-            gone = task.action == "unrent" and attempts.outcome_unknown
-            outcome: TaskState = "succeeded" if gone else "failed"
-            mark = Mark(entry.seq, outcome, attempts.sent, error.message)
+            mark = await self._attempt(entry, attempts)
         except AuthenticationError as error:
             # An earlier try may have reached Plivo: then resume must look before re-sending.
             left: TaskState = "inflight" if attempts.outcome_unknown else "pending"
             self.recorder.finished(Mark(entry.seq, left, attempts.sent))
             raise RunStopped(str(error)) from None
-        except PlivoError as error:
-            mark = Mark(entry.seq, "failed", attempts.sent, str(error))
         self._count(entry, mark, attempts)
         self.recorder.finished(mark)
         allowed = self._allowed_failures()
         if allowed is not None and self.progress.failed > allowed:
             self.request_stop(FAILURE_THRESHOLD)
+
+    async def _attempt(self, entry: Entry, attempts: retry.Attempts) -> Mark:
+        """Send the task (an unrent only after a fresh look); its outcome as a journal mark."""
+        task = entry.task
+        try:
+            if task.action == "unrent":
+                left_alone = await self._look_before_unrent(entry, attempts)
+                if left_alone is not None:
+                    return left_alone
+            await self._retried(lambda: self._send(entry), attempts)
+        except NotFoundError as error:
+            if task.action == "update":
+                return Mark(entry.seq, "failed", attempts.sent, error.message)
+            # Gone: ours if an earlier try may have reached Plivo, someone else's otherwise.
+            ours = attempts.outcome_unknown
+            state: TaskState = "succeeded" if ours else "gone"
+            return Mark(entry.seq, state, attempts.sent, None if ours else GONE)
+        except AuthenticationError:
+            raise
+        except PlivoError as error:
+            return Mark(entry.seq, "failed", attempts.sent, str(error))
+        return Mark(entry.seq, "succeeded", attempts.sent)
+
+    async def _look_before_unrent(self, entry: Entry, attempts: retry.Attempts) -> Mark | None:
+        """An unrent cannot be undone: send it only if the number is still as planned.
+
+        Returns the stale mark if it changed since; NotFoundError if it is gone already.
+        """
+        number = entry.task.number
+        live = await self._retried(lambda: self.account.client.get_number(number), attempts)
+        drifted = drift(entry.task, live)
+        if not drifted:
+            return None
+        reason = "changed since planned: " + ", ".join(drifted) + "; not unrented"
+        return Mark(entry.seq, "stale", attempts.sent, reason)
+
+    async def _retried(self, op: Callable[[], Awaitable[T]], attempts: retry.Attempts) -> T:
+        return await retry.call(op, self.account.policy, self.account.throttle, attempts)
 
     async def _send(self, entry: Entry) -> None:
         task, client = entry.task, self.account.client
@@ -145,6 +179,9 @@ class Runner:
         progress.throttled += attempts.throttled
         if mark.state == "succeeded":
             progress.succeeded += 1
+        elif mark.state in ("stale", "gone"):
+            progress.left_alone += 1
+            log.info("task_left_alone", number=entry.task.number, reason=mark.error)
         else:
             progress.failed += 1
             task = entry.task

@@ -15,6 +15,7 @@ from typing import Protocol
 import anyio
 
 from bulkops.errors import first_error
+from bulkops.limits import DEFAULT_CONCURRENCY
 from bulkops.numbers import NumberRecord
 from bulkops.plan import Plan, Rule
 from bulkops.selection.predicate import Predicate
@@ -46,7 +47,7 @@ async def select(
     *,
     not_found: type[Exception] = LookupError,
     listing_concurrency: int = 2,
-    lookup_concurrency: int = 8,
+    lookup_concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Selection:
     """Run the fewest reads that answer every rule, and filter each record by its rules.
 

@@ -17,7 +17,16 @@ from bulkops.plan import NONE, Plan, Rule, Unrent
 from bulkops.plan.templates import compile_template
 from bulkops.selection import Selection
 from bulkops.tasks.fingerprint import fingerprint
-from bulkops.tasks.model import Body, Change, RuleCounts, Summary, Task, TaskList, ordered
+from bulkops.tasks.model import (
+    Body,
+    Change,
+    RuleCounts,
+    Summary,
+    Task,
+    TaskList,
+    changes_for,
+    ordered,
+)
 
 TEMPLATE_UPDATE_FIELDS: Final = frozenset({"alias", "cnam"})
 
@@ -117,9 +126,10 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
     """What to POST for `desired` on `record`, with its changes; None if nothing observable changes.
 
     Write-only fields ride along with an observable change and never make a request alone.
+    `caller_reputation: enabled` always goes out with its `profile_uuid`, changed or not: Plivo
+    requires the profile whenever reputation is enabled.
     """
     body: list[tuple[str, str]] = []
-    changes: list[Change] = []
     observable = False
     for pair in desired:
         field, wire = pair
@@ -128,11 +138,15 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
         if field in WRITE_ONLY_FIELDS or before != after:
             observable = observable or field not in WRITE_ONLY_FIELDS
             body.append(pair)
-            changes.append(Change(field, before, after))
     if not observable:
         return None
+    if ("caller_reputation", "enabled") in body and not any(f == "profile_uuid" for f, _ in body):
+        profile = dict(desired).get("profile_uuid") or record.profile_uuid
+        if profile:
+            body = list(ordered([*body, ("profile_uuid", profile)]))
     # Usually every desired field changes: share `desired` rather than hold a copy per task.
-    return (desired if len(body) == len(desired) else tuple(body)), tuple(changes)
+    sent = desired if len(body) == len(desired) else tuple(body)
+    return sent, changes_for(sent, record)
 
 
 class _Builder:

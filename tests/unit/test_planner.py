@@ -146,7 +146,7 @@ def test_caller_reputation_compares_against_the_reported_status() -> None:
     result = run([("r", action, [active, failed])])
     task = only_task(result)
     assert task.number == N2
-    assert task.body == (("caller_reputation", "enabled"),)
+    assert task.body == (("caller_reputation", "enabled"), ("profile_uuid", "p-1"))
 
 
 def test_an_unrent_is_a_task_with_an_empty_body() -> None:
@@ -346,3 +346,13 @@ def test_a_template_field_with_no_value_renders_as_nothing() -> None:
     rule = update(("alias", "Line {cnam}{region}"), ("cnam", "ACME {alias}"))
     task = only_task(run([("r", rule, [record])]))
     assert dict(task.body) == {"alias": "Line ", "cnam": "ACME Old"}
+
+
+def test_enabling_caller_reputation_always_sends_the_profile() -> None:
+    """Plivo needs profile_uuid whenever caller_reputation is enabled, even if it is unchanged."""
+    profile = "201faedc-7df9-4840-9ab1-3997ce3f8cf4"
+    record = rec(profile_uuid=profile, caller_reputation_status="NOT_ENROLLED")
+    rule = update(("caller_reputation", "enabled"), ("profile_uuid", profile))
+    task = only_task(run([("r", rule, [record])]))
+    assert dict(task.body) == {"caller_reputation": "enabled", "profile_uuid": profile}
+    assert Change("profile_uuid", profile, profile) in task.changes
