@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bulkops.client import Credentials, PlivoClient
+from bulkops.client import Credentials, ListingStats, PlivoClient
 from bulkops.limits import Limits
 from bulkops.numbers import NumberRecord
 from bulkops.pace import retry
@@ -56,15 +56,15 @@ class Account:
     api_url: str
     sandbox: bool
     concurrency: int
+    reads: Reads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = Reads(self)
 
     @property
     def location(self) -> str:
         """Where the account lives: its API URL, or "sandbox" (whose port changes every time)."""
         return "sandbox" if self.sandbox else self.api_url
-
-    @property
-    def reads(self) -> Reads:
-        return Reads(self)
 
     async def attempt(self, op: Callable[[], Awaitable[T]]) -> T:
         """Run `op` under the run's retry policy and pace."""
@@ -72,15 +72,32 @@ class Account:
 
 
 class Reads:
-    """The read-only stages' view of the client: listing and GETs, retried under the policy."""
+    """The read-only stages' view of the client: listing and GETs, retried under the policy.
+
+    Keeps what every listing saw (`listings`), so a report can say how many records were skipped
+    as malformed.
+    """
 
     def __init__(self, account: Account) -> None:
         self._account = account
+        self.listings: list[ListingStats] = []
 
-    def iter_numbers(self, query: Mapping[str, str]) -> AsyncIterator[NumberRecord]:
-        return self._account.client.iter_numbers(
-            query, page_concurrency=LISTING_PAGE_CONCURRENCY, attempt=self._account.attempt
+    async def listed(
+        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+    ) -> list[NumberRecord]:
+        stats = ListingStats()
+        self.listings.append(stats)
+        return await self._account.client.list_matching(
+            query,
+            keep,
+            page_concurrency=LISTING_PAGE_CONCURRENCY,
+            attempt=self._account.attempt,
+            stats=stats,
         )
+
+    @property
+    def malformed(self) -> int:
+        return sum(stats.malformed for stats in self.listings)
 
     async def get_number(self, number: str) -> NumberRecord:
         return await self._account.attempt(lambda: self._account.client.get_number(number))

@@ -21,7 +21,7 @@ from bulkops.client.errors import (
     ServerError,
     TransportError,
 )
-from bulkops.client.pages import NumberPage, PageAttempt
+from bulkops.client.pages import ListingChanged, ListingStats, NumberPage, PageAttempt
 from bulkops.client.transport import Pace
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "InvalidRequestError",
+    "ListingChanged",
+    "ListingStats",
     "MissingCredentialsError",
     "NotFoundError",
     "NumberPage",

@@ -11,12 +11,15 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
+import structlog
 from yarl import URL
 
 from bulkops.client.credentials import Credentials
 from bulkops.client.errors import ApiUrlError
 from bulkops.client.pages import (
     MAX_PAGE_SIZE,
+    ListingChanged,
+    ListingStats,
     NumberPage,
     PageAttempt,
     parse_envelope,
@@ -33,7 +36,10 @@ from bulkops.numbers import (
 )
 
 DEFAULT_API_URL: Final = "https://api.plivo.com"
+LISTING_WALKS: Final = 3  # walks of a listing the account keeps changing under, before giving up
 ENV_API_URL: Final = "PLIVO_API_URL"
+
+log = structlog.get_logger("bulkops.listing")
 
 
 class PlivoClient:
@@ -108,22 +114,27 @@ class PlivoClient:
         body = await self._open.call("GET", "Number/", params=params)
         try:
             envelope = parse_envelope(body, limit)
-            records = to_records(envelope.objects)
         except ValueError as exc:
             raise self._open.malformed("GET", "Number/", 200, str(exc)) from None
-        return NumberPage(envelope.total_count, records, envelope.limit, offset)
+        records, malformed = to_records(envelope.objects)
+        received = len(envelope.objects)
+        return NumberPage(
+            envelope.total_count, records, envelope.limit, offset, received, malformed
+        )
 
     def iter_numbers(
         self,
         query: Mapping[str, str],
         page_concurrency: int = 4,
         attempt: PageAttempt | None = None,
+        stats: ListingStats | None = None,
     ) -> AsyncGenerator[NumberRecord, None]:
         """Every number matching `query`, each once, in server order.
 
         Up to `page_concurrency` pages are fetched ahead of the reader; each fetch goes through
-        `attempt` (the retry layer), default once. Leave early with `contextlib.aclosing` so the
-        look-ahead fetches are cancelled at once.
+        `attempt` (the retry layer), default once. `stats` is filled in as the walk goes. Leave
+        early with `contextlib.aclosing` so the look-ahead fetches are cancelled at once. Raises
+        ListingError for a listing that does not add up.
         """
         if page_concurrency < 1:
             raise ValueError(f"page_concurrency must be at least 1, got {page_concurrency!r}")
@@ -132,16 +143,46 @@ class PlivoClient:
             return await self.list_numbers_page(query, limit=limit, offset=offset)
 
         # Returned, not re-yielded: closing what the caller holds then closes the walk itself.
-        return walk_pages(fetch, attempt or _once, page_concurrency)
+        return walk_pages(fetch, attempt or _once, page_concurrency, stats)
+
+    async def list_matching(
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        page_concurrency: int = 4,
+        attempt: PageAttempt | None = None,
+        stats: ListingStats | None = None,
+    ) -> list[NumberRecord]:
+        """The numbers matching `query` that `keep` accepts, from one consistent listing.
+
+        A listing the account changed under (ListingChanged) is walked again from the start, up
+        to LISTING_WALKS times in all; any other ListingError is raised at once.
+        """
+        stats = ListingStats() if stats is None else stats
+        for walk in range(1, LISTING_WALKS + 1):
+            stats.begin_walk()
+            kept: list[NumberRecord] = []
+            try:
+                async for record in self.iter_numbers(query, page_concurrency, attempt, stats):
+                    if keep(record):
+                        kept.append(record)
+            except ListingChanged:
+                if walk == LISTING_WALKS:
+                    raise
+                log.info("listing_again", reason="the account changed while it was listed")
+                continue
+            return kept
+        raise AssertionError("unreachable: the last walk returns or raises")
 
     async def get_number(self, number: str) -> NumberRecord:
         """The number's current state; NotFoundError if the account does not rent it."""
         relative = f"Number/{check_number(number)}/"
         body = await self._get_object(relative)
-        try:
-            return to_records([body])[0]
-        except ValueError as exc:
-            raise self._open.malformed("GET", relative, 200, str(exc)) from None
+        records, refused = to_records([body])
+        if refused or records[0].number != number:
+            what = refused[0] if refused else "a different number"
+            raise self._open.malformed("GET", relative, 200, f"number object with {what}")
+        return records[0]
 
     async def update_number(self, number: str, fields: Mapping[str, str]) -> None:
         """POST the update fields (e.g. {"alias": "x", "app_id": ""}); Plivo answers 202."""

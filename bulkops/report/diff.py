@@ -39,6 +39,7 @@ def plan_to_json(task_list: TaskList) -> dict[str, Any]:
                 for name, c in summary.per_rule.items()
             },
             "fingerprint": task_list.fingerprint,
+            "malformed": task_list.malformed,
         },
         "missing": [{"rule": rule, "number": number} for rule, number in task_list.missing],
     }
@@ -69,6 +70,9 @@ def _summary(result: TaskList) -> Text:
     text.append(f", {s.unchanged:,} already as planned")
     if s.missing:
         text.append(f", {s.missing:,} named but not rented", style="yellow")
+    if result.malformed:
+        skipped = f"\n{result.malformed:,} listed records skipped: their number is malformed"
+        text.append(skipped, style="bold yellow")
     by_field = Counter(change.field for task in result.tasks for change in task.changes)
     if by_field:
         fields = ", ".join(f"{field} {count:,}" for field, count in by_field.most_common())

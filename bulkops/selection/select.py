@@ -7,7 +7,7 @@ narrower, each record then tested by the rule's full `predicate`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -23,9 +23,13 @@ from bulkops.selection.query import Query, pushdown
 
 
 class Fetch(Protocol):
-    """The two reads selection needs; bulkops.client.PlivoClient provides both."""
+    """The two reads selection needs; `bulkops.account.Reads` provides both."""
 
-    def iter_numbers(self, query: Mapping[str, str]) -> AsyncIterator[NumberRecord]: ...
+    async def listed(
+        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+    ) -> list[NumberRecord]:
+        """The records of one complete, consistent listing of `query` that `keep` accepts."""
+        ...
 
     async def get_number(self, number: str) -> NumberRecord: ...
 
@@ -112,16 +116,19 @@ class _Listing:
             (Predicate(rule.select, self._today, self._plan.exclude), self._matched[rule.name])
             for rule in rules
         ]
-        # Offset paging over a changing account can repeat a number; select it once.
-        seen: set[str] = set()
         async with limiter:
-            async for record in self._fetch.iter_numbers(query.as_dict()):
-                if record.number in seen:
-                    continue
-                seen.add(record.number)
-                for predicate, out in tests:
-                    if predicate(record):
-                        out.append(record)
+            listed = await self._fetch.listed(
+                query.as_dict(), lambda record: any(test(record) for test, _ in tests)
+            )
+        # A listing holds each number once; a careless server could still repeat one.
+        seen: set[str] = set()
+        for record in listed:
+            if record.number in seen:
+                continue
+            seen.add(record.number)
+            for predicate, out in tests:
+                if predicate(record):
+                    out.append(record)
 
 
 class _Lookup:

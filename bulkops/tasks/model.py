@@ -106,6 +106,7 @@ class TaskList:
     limits: Limits = field(default_factory=Limits)
     stale: tuple[Stale, ...] = ()
     missing: tuple[tuple[str, str], ...] = ()  # (rule, number) named in the plan, not rented
+    malformed: int = 0  # listed records skipped: their number could not safely be used
 
     @property
     def planned(self) -> int:

@@ -8,6 +8,7 @@ reviewed against.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
@@ -38,7 +39,7 @@ async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
         not_found=NotFoundError,
         lookup_concurrency=account.concurrency,
     )
-    return build(plan, selection)
+    return dataclasses.replace(build(plan, selection), malformed=account.reads.malformed)
 
 
 async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskList:
@@ -90,10 +91,8 @@ async def _live_records(tasks: Sequence[Task], account: Account) -> dict[str, Nu
     wanted = {task.number for task in tasks}
     found: dict[str, NumberRecord] = {}
     if len(wanted) > SAVED_PLAN_GET_LIMIT:
-        async for record in account.reads.iter_numbers({}):
-            if record.number in wanted:
-                found[record.number] = record
-        return found
+        listed = await account.reads.listed({}, lambda record: record.number in wanted)
+        return {record.number: record for record in listed}
 
     async def look(number: str) -> None:
         with contextlib.suppress(NotFoundError):  # unrented since the review: stale

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,6 +19,8 @@ from bulkops.client import (
     Credentials,
     CredentialsError,
     InvalidRequestError,
+    ListingChanged,
+    ListingStats,
     MissingCredentialsError,
     NotFoundError,
     PlivoClient,
@@ -27,7 +30,7 @@ from bulkops.client import (
     TransportError,
 )
 from bulkops.client.errors import error_for, parse_retry_after
-from bulkops.errors import ExitCode
+from bulkops.errors import ExitCode, ListingError
 from bulkops.numbers import InvalidNumberError
 
 AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"
@@ -228,14 +231,21 @@ def test_subaccount_credentials_are_accepted() -> None:
 class Listing:
     """A server-side inventory served by limit/offset; `after_page` may change it between pages."""
 
-    numbers: list[str]
+    numbers: list[Any]
     claimed_total: int | None = None
     after_first_page: list[str] = field(default_factory=list)
     pages_served: int = 0
+    short: dict[int, int] = field(default_factory=dict)  # offset → times it comes back half full
+    repeat_first_page: bool = False
 
     def page(self, request: web.Request) -> web.Response:
         limit, offset = int(request.query["limit"]), int(request.query["offset"])
-        objects = [{"number": n, "number_type": "local"} for n in self.numbers[offset:][:limit]]
+        start = 0 if self.repeat_first_page else offset
+        listed = self.numbers[start:][:limit]
+        if self.short.get(offset, 0) > 0:
+            self.short[offset] -= 1
+            listed = listed[: len(listed) // 2]
+        objects = [{"number": n, "number_type": "local"} for n in listed]
         total = self.claimed_total if self.claimed_total is not None else len(self.numbers)
         self.pages_served += 1
         if self.pages_served == 1:
@@ -407,24 +417,63 @@ async def _walk(seam: Seam, concurrency: int) -> list[str]:
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
-async def test_numbers_rented_mid_listing_cause_no_duplicates_and_no_loss(
+async def test_numbers_rented_mid_listing_make_the_listing_refuse_to_end(
     seam: Seam, concurrency: int
 ) -> None:
-    """Items pushed onto the next page are yielded once, and the grown tail is still reached."""
+    """An account that grows while it is listed gives ListingChanged, so the caller walks again."""
     original = _numbers(60)  # three full pages: a fourth exists only once the account grows
     seam.listing = Listing(numbers=list(original), after_first_page=_numbers(3, 16505550000))
-    walked = await _walk(seam, concurrency)
-    assert len(walked) == len(set(walked))
-    assert set(original) <= set(walked)
-    assert walked[:60] == original
+    with pytest.raises(ListingChanged, match="changed while it was being listed"):
+        await _walk(seam, concurrency)
 
 
-async def test_a_short_page_ends_the_listing_even_if_total_count_promised_more(seam: Seam) -> None:
-    """When fewer numbers exist than total_count said, the walk ends cleanly at the short page."""
+async def test_a_short_page_is_fetched_again(seam: Seam) -> None:
+    """A page that comes back with half its numbers is asked for again, and nothing is lost."""
+    seam.listing = Listing(numbers=_numbers(245), short={100: 1})
+    walked = await _walk(seam, concurrency=4)
+    assert walked == _numbers(245)
+    assert sum("offset=100" in request for request in seam.requests) == 2
+
+
+async def test_a_page_that_stays_short_fails_the_listing(seam: Seam) -> None:
+    """When fewer numbers come than total_count promises, the listing fails; it never ends early."""
     seam.listing = Listing(numbers=_numbers(45), claimed_total=200)
-    walked = await _walk(seam, concurrency=2)
-    assert walked == _numbers(45)
+    with pytest.raises(ListingError, match="incomplete: the page at offset 40 held 5 of 20"):
+        await _walk(seam, concurrency=2)
     assert seam.paced == len(seam.requests)
+
+
+async def test_a_total_count_that_is_too_small_fails_the_listing(seam: Seam) -> None:
+    """A server claiming 3 numbers while sending 20 is not trusted (no silent truncation)."""
+    seam.listing = Listing(numbers=_numbers(45), claimed_total=3)
+    with pytest.raises(ListingError, match="inconsistent"):
+        await _walk(seam, concurrency=2)
+
+
+async def test_a_negative_total_count_is_a_malformed_answer(seam: Seam) -> None:
+    """total_count -1 is not a count: the page is refused like any broken answer."""
+    seam.listing = Listing(numbers=_numbers(5), claimed_total=-1)
+    with pytest.raises(TransportError, match="total_count"):
+        await _walk(seam, concurrency=2)
+
+
+async def test_a_server_that_repeats_itself_cannot_make_the_listing_endless(seam: Seam) -> None:
+    """A total of 10^9 over full pages of the same numbers stops with a clear error, quickly."""
+    seam.listing = Listing(numbers=_numbers(20), claimed_total=10**9, repeat_first_page=True)
+    with pytest.raises(ListingError, match="repeats itself"):
+        await _walk(seam, concurrency=4)
+    assert len(seam.requests) < 10
+
+
+async def test_malformed_records_are_skipped_and_counted(seam: Seam) -> None:
+    """Numbers that must not go into a URL (None, ../x, non-ASCII digits) are never yielded."""
+    bad: list[Any] = [None, "../x", "١٤١٥٥٥٥٠١٠٠", 14155550100]
+    seam.listing = Listing(numbers=[*_numbers(3), *bad])
+    stats = ListingStats()
+    async with seam.client() as client:
+        walked = [r.number async for r in client.iter_numbers({}, stats=stats)]
+    assert walked == _numbers(3)
+    assert (stats.malformed, stats.received, stats.total) == (4, 7, 7)
 
 
 async def test_an_empty_account_takes_one_request(seam: Seam) -> None:
@@ -449,3 +498,15 @@ def test_an_echoed_basic_auth_header_is_scrubbed_too() -> None:
     )
     assert header not in str(error) + error.message + repr(error)
     assert "s3cret-token" not in str(error) + error.message + repr(error)
+
+
+async def test_a_listing_the_account_changed_under_is_walked_again(seam: Seam) -> None:
+    """list_matching walks a listing again after ListingChanged and returns one consistent view."""
+    grown = _numbers(3, 16505550000)
+    seam.listing = Listing(numbers=_numbers(60), after_first_page=grown)
+    stats = ListingStats()
+    async with seam.client() as client:
+        kept = await client.list_matching({}, lambda r: True, page_concurrency=3, stats=stats)
+    assert sorted(r.number for r in kept) == sorted([*_numbers(60), *grown])
+    assert stats.walks == 2
+    assert stats.total == 63

@@ -96,6 +96,7 @@ def test_json_summary_has_totals_per_rule_and_fingerprint() -> None:
             "drop": {"updates": 0, "unrents": 1, "unchanged": 0},
         },
         "fingerprint": result.fingerprint,
+        "malformed": 0,
     }
     assert doc["missing"] == [{"rule": "drop", "number": "14155559999"}]
 

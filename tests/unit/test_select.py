@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from bulkops.numbers import NumberRecord
@@ -38,13 +39,14 @@ class FakeFetch:
         self.gets: list[str] = []
         self.fail_with: Exception | None = None
 
-    async def iter_numbers(self, query: Mapping[str, str]) -> AsyncIterator[NumberRecord]:
+    async def listed(
+        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+    ) -> list[NumberRecord]:
         self.queries.append(dict(query))
         if self.fail_with is not None:
             raise self.fail_with
-        for _ in range(2 if self.repeat else 1):
-            for record in self.records.values():
-                yield record
+        await anyio.lowlevel.checkpoint()
+        return [r for _ in range(2 if self.repeat else 1) for r in self.records.values() if keep(r)]
 
     async def get_number(self, number: str) -> NumberRecord:
         self.gets.append(number)
