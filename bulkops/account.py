@@ -95,6 +95,12 @@ class Reads:
             stats=stats,
         )
 
+    async def total(self, query: Mapping[str, str]) -> int:
+        """How many numbers match `query`: one `limit=1` request."""
+        client = self._account.client
+        page = await self._account.attempt(lambda: client.list_numbers_page(query, limit=1))
+        return page.total_count
+
     @property
     def malformed(self) -> int:
         return sum(stats.malformed for stats in self.listings)

@@ -41,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     common.limit_flag(parser, limits.MAX_CHANGES)
     common.limit_flag(parser, limits.MAX_FAILURES)
+    common.add_wait(parser)
     parser.add_argument("--json", action="store_true", help="print a final JSON summary")
     common.add_connection_options(parser, executes=True)
     common.add_state_dir(parser)
@@ -59,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     journal = Journal(args.state_dir)
 
     async def main() -> int:
-        async with open_account(target) as account:
+        async with (
+            open_account(target) as account,
+            common.account_lock(args, account, f"apply of {args.plan}") as lock,
+        ):
             if saved is not None:
                 task_list = await from_saved(saved, account, str(args.plan))
             else:
@@ -72,14 +76,16 @@ def run(args: argparse.Namespace) -> int:
                 limits=chosen, sandbox=args.sandbox, sandbox_numbers=args.sandbox_numbers
             )
             run_id = execution.start(journal, task_list, account, settings)
-            report = await run_ui.execute(
-                journal,
-                run_id,
-                account,
-                max_failures=chosen.max_failures,
-                live=not args.json and err.is_terminal,
-                durable=not args.bench_no_commit,
-            )
+            lock.note(f"run {run_id} (apply of {args.plan})")
+            with journal.lock(run_id):
+                report = await run_ui.execute(
+                    journal,
+                    run_id,
+                    account,
+                    max_failures=chosen.max_failures,
+                    live=not args.json and err.is_terminal,
+                    durable=not args.bench_no_commit,
+                )
         run_ui.print_report(report, as_json=args.json)
         return report.exit_code
 

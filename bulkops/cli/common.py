@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,8 +17,9 @@ from rich.console import Console
 from structlog.typing import EventDict
 
 from bulkops import limits
-from bulkops.account import SANDBOX_NUMBERS
+from bulkops.account import SANDBOX_NUMBERS, Account
 from bulkops.limits import LimitError
+from bulkops.run.locks import AccountLock, hold_account
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
 
@@ -91,6 +93,30 @@ def add_connection_options(parser: argparse.ArgumentParser, *, executes: bool) -
         default="text",
         help="log lines on stderr as text or JSON (default text)",
     )
+
+
+def add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run holds the account in this state directory, wait for it to end "
+        "instead of refusing (exit 3)",
+    )
+
+
+@contextlib.asynccontextmanager
+async def account_lock(
+    args: argparse.Namespace, account: Account, holder: str
+) -> AsyncIterator[AccountLock]:
+    """One run per account in the state directory (`--wait` queues behind the one holding it)."""
+
+    def waiting(other: str) -> None:
+        err.print(f"waiting: account {account.auth_id} is busy: {other}")
+
+    async with hold_account(
+        args.state_dir, account.auth_id, holder=holder, wait=args.wait, on_wait=waiting
+    ) as lock:
+        yield lock
 
 
 def add_state_dir(parser: argparse.ArgumentParser) -> None:

@@ -6,12 +6,16 @@ import argparse
 
 import anyio
 
-from bulkops.account import Target, open_account
+from bulkops import limits
+from bulkops.account import Account, Target, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import out
-from bulkops.errors import ExitCode, UsageError
+from bulkops.errors import ExitCode, Refused, UsageError
+from bulkops.report.run_view import age
 from bulkops.run import execution
 from bulkops.run.journal import DB_NAME, Journal, RunInfo
+from bulkops.run.outcome import RunReport
+from bulkops.run.recheck import Recheck, recheck
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,8 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "resume",
         help="carry on with an unfinished run",
         description="Continue RUN_ID (default: the latest unfinished run in the state "
-        "directory). Completed tasks are never sent again; tasks that were in flight are "
-        "checked with a GET first.",
+        "directory that no later run of the same plan superseded). Completed tasks are never "
+        "sent again, and every task left is checked against the number as it is now: one that "
+        "changed since it was planned is left alone (stale).",
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -30,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="send the run's failed tasks again too (after fixing what made them fail)",
     )
     parser.add_argument("--json", action="store_true", help="print a final JSON summary")
+    common.limit_flag(parser, limits.MAX_CHANGES)
+    common.add_wait(parser)
     common.add_connection_options(parser, executes=True)
     common.add_state_dir(parser)
     parser.set_defaults(run=run)
@@ -66,19 +73,46 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_account(target) as account:
             _same_account(info, account.auth_id, account.location)
-            await run_ui.confirm(f"Resume run {info.id}: {todo} tasks left?", yes=args.yes)
-            report = await run_ui.execute(
-                journal,
-                info.id,
-                account,
-                max_failures=chosen.max_failures,
-                live=not args.json and common.err.is_terminal,
-                retry_failed=args.retry_failed,
-            )
+            async with common.account_lock(args, account, f"resume of run {info.id}"):
+                with journal.lock(info.id):
+                    report = await _resume(info, account)
         run_ui.print_report(report, as_json=args.json)
         return report.exit_code
 
+    async def _resume(info: RunInfo, account: Account) -> RunReport:
+        checked = await recheck(journal, info.id, account, failed_too=args.retry_failed)
+        await _guard(info, account, checked, max_changes=chosen.max_changes, yes=args.yes)
+        return await run_ui.execute(
+            journal,
+            info.id,
+            account,
+            max_failures=chosen.max_failures,
+            live=not args.json and common.err.is_terminal,
+            retry_failed=args.retry_failed,
+            checked=checked,
+        )
+
     return anyio.run(main)
+
+
+async def _guard(
+    info: RunInfo, account: Account, checked: Recheck, *, max_changes: int | None, yes: bool
+) -> None:
+    """Refuse (exit 3) over the change limit; otherwise ask, saying what the re-check found."""
+    if max_changes is not None and checked.left > max_changes:
+        raise Refused(
+            f"{checked.left} numbers would change, more than the limit of {max_changes} "
+            "(--max-changes / limits.max_changes)"
+        )
+    plan = info.plan_name or info.source or "an unnamed plan"
+    found = f"{checked.stale} changed since planned (left alone)"
+    if checked.done:
+        found += f", {checked.done} already done"
+    await run_ui.confirm(
+        f"Resume run {info.id} of {plan} on account {account.auth_id}, started "
+        f"{age(info.created_at)} ago: {checked.left} tasks to send, {found}?",
+        yes=yes,
+    )
 
 
 def _same_place(info: RunInfo, settings: execution.Settings, sandbox_flag: bool) -> bool:
@@ -108,7 +142,13 @@ def _same_account(info: RunInfo, auth_id: str, location: str) -> None:
 
 def _find(journal: Journal, run_id: str | None) -> RunInfo | None:
     if run_id is None:
-        return journal.latest_unfinished()
+        info, superseded = execution.resumable(journal)
+        for older, newer in superseded:
+            out.print(
+                f"not resuming run {older.id}: the later run {newer.id} of the same plan on "
+                f"the same account superseded it (name it to resume it anyway)"
+            )
+        return info
     info = journal.run(run_id)
     if info is None:
         raise UsageError(f"no run {run_id!r} in {journal.state_dir} (see `bulkops runs`)")

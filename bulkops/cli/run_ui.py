@@ -29,6 +29,7 @@ from bulkops.report.run_view import render_summary, summary_json
 from bulkops.run import execution
 from bulkops.run.journal import Journal
 from bulkops.run.outcome import RunReport
+from bulkops.run.recheck import Recheck
 from bulkops.run.runner import INTERRUPTED, Runner
 
 log = structlog.get_logger("bulkops.run")
@@ -55,6 +56,7 @@ async def execute(
     live: bool,
     durable: bool = True,
     retry_failed: bool = False,
+    checked: Recheck | None = None,
 ) -> RunReport:
     """Run `run_id` with progress on screen; the first Ctrl-C drains, the second aborts."""
     watchers: Sequence[execution.Watcher] = (_signals, _bar if live else _log_lines)
@@ -66,6 +68,7 @@ async def execute(
         watchers=watchers,
         retry_failed=retry_failed,
         durable=durable,
+        checked=checked,
     )
 
 

@@ -21,11 +21,18 @@ from bulkops.client.errors import (
     ServerError,
     TransportError,
 )
-from bulkops.client.pages import ListingChanged, ListingStats, NumberPage, PageAttempt
+from bulkops.client.pages import (
+    MAX_PAGE_SIZE,
+    ListingChanged,
+    ListingStats,
+    NumberPage,
+    PageAttempt,
+)
 from bulkops.client.transport import Pace
 
 __all__ = [
     "DEFAULT_API_URL",
+    "MAX_PAGE_SIZE",
     "ApiUrlError",
     "AuthenticationError",
     "Credentials",

@@ -6,6 +6,7 @@ JSON documents are plain dicts; terminal views are rich renderables. Nothing her
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from rich import box
@@ -18,6 +19,21 @@ from bulkops.run.outcome import OUTCOMES, RunReport
 from bulkops.tasks.model import task_json
 
 CSV_FIELDS: Final = ("number", "rule", "action", "outcome", "attempts", "error", "changes")
+
+
+def age(iso: str, now: datetime | None = None) -> str:
+    """How long ago an ISO time was, the way a person says it: "3 min", "2 h 05 min", "4 d"."""
+    then = datetime.fromisoformat(iso)
+    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} d"
 
 
 def outcome(entry: Entry) -> str:

@@ -17,6 +17,7 @@ from bulkops.account import Account
 from bulkops.limits import FailureBudget, Limits
 from bulkops.run.journal import Entry, Journal, RunInfo, RunStatus
 from bulkops.run.outcome import RunReport, summarize
+from bulkops.run.recheck import Recheck
 from bulkops.run.runner import INTERRUPTED, Runner
 from bulkops.tasks.model import TaskList
 
@@ -85,41 +86,52 @@ async def execute(
     watchers: Sequence[Watcher] = (),
     retry_failed: bool = False,
     durable: bool = True,
+    checked: Recheck | None = None,
 ) -> RunReport:
-    """Run `run_id` to its end (or a stop) under its lock; `watchers` run alongside.
+    """Run `run_id` to its end (or a stop); `watchers` run alongside.
+
+    The caller holds the run's lock (`journal.lock(run_id)`) from before it looked at the run.
 
     A watcher gets the runner (to show progress or ask it to stop) and a cancel scope (to abort
     at once, as a second Ctrl-C does: the run is then recorded interrupted and stays resumable).
     """
-    with journal.lock(run_id):
-        if retry_failed:
-            journal.retry_failed(run_id)
-        journal.set_status(run_id, "running")
-        runner = Runner(journal, run_id, account, max_failures=max_failures, durable=durable)
-        started = anyio.current_time()
-        status: RunStatus = "interrupted"  # what an abort, cancelling the runner midway, leaves
-        try:
-            async with anyio.create_task_group() as group:
-                for watch in watchers:
-                    group.start_soon(watch, runner, group.cancel_scope)
-                try:
-                    stop_reason = await runner.execute()
-                    status = _status(stop_reason)
-                finally:
-                    group.cancel_scope.cancel()
-        finally:
-            journal.set_status(run_id, status)
-        progress = runner.progress
-        return RunReport(
-            run_id=run_id,
-            status=status,
-            counts=summarize(journal.counts(run_id)),
-            requests=progress.requests,
-            retries=progress.retries,
-            throttled=progress.throttled,
-            elapsed=anyio.current_time() - started,
-            stop_reason=runner.stop_reason,
-        )
+    if retry_failed:
+        journal.retry_failed(run_id)
+    if checked is not None:
+        journal.record(run_id, checked.marks)  # after retry_failed: stale beats failed
+    journal.set_status(run_id, "running")
+    runner = Runner(
+        journal,
+        run_id,
+        account,
+        max_failures=max_failures,
+        durable=durable,
+        suspects=frozenset() if checked is None else checked.suspects,
+    )
+    started = anyio.current_time()
+    status: RunStatus = "interrupted"  # what an abort, cancelling the runner midway, leaves
+    try:
+        async with anyio.create_task_group() as group:
+            for watch in watchers:
+                group.start_soon(watch, runner, group.cancel_scope)
+            try:
+                stop_reason = await runner.execute()
+                status = _status(stop_reason)
+            finally:
+                group.cancel_scope.cancel()
+    finally:
+        journal.set_status(run_id, status)
+    progress = runner.progress
+    return RunReport(
+        run_id=run_id,
+        status=status,
+        counts=summarize(journal.counts(run_id)),
+        requests=progress.requests,
+        retries=progress.retries,
+        throttled=progress.throttled,
+        elapsed=anyio.current_time() - started,
+        stop_reason=runner.stop_reason,
+    )
 
 
 def _status(stop_reason: str | None) -> RunStatus:
@@ -127,6 +139,27 @@ def _status(stop_reason: str | None) -> RunStatus:
         return "finished"
     # Tasks never started stay pending: `resume` can run them once the cause is fixed.
     return "interrupted" if stop_reason == INTERRUPTED else "stopped"
+
+
+def resumable(journal: Journal) -> tuple[RunInfo | None, list[tuple[RunInfo, RunInfo]]]:
+    """The newest run with tasks left, and the unfinished runs passed over as superseded.
+
+    A run is superseded when a later run of the same plan on the same account exists: resuming
+    it would put back what the later run decided (it can still be resumed by its id).
+    """
+    newest: dict[tuple[str, str, str], RunInfo] = {}
+    superseded: list[tuple[RunInfo, RunInfo]] = []
+    for info in journal.runs():  # newest first
+        plan = info.source or info.plan_name or info.fingerprint
+        later = newest.setdefault((info.auth_id, info.location, plan), info)
+        counts = journal.counts(info.id)
+        if info.status == "finished" or not (counts["pending"] or counts["inflight"]):
+            continue
+        if later is not info:
+            superseded.append((info, later))
+            continue
+        return info, superseded
+    return None, superseded
 
 
 def close_if_done(journal: Journal, info: RunInfo) -> RunReport:

@@ -17,7 +17,6 @@ from bulkops.account import Account
 from bulkops.client import AuthenticationError, NotFoundError, PlivoError
 from bulkops.errors import Failed, first_error
 from bulkops.limits import FailureBudget
-from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.pace import retry
 from bulkops.pace.pool import run_pool
 from bulkops.run.journal import Batch, Entry, Journal, Mark, TaskState
@@ -64,6 +63,7 @@ class Runner:
         *,
         max_failures: FailureBudget | None = None,
         durable: bool = True,
+        suspects: frozenset[int] = frozenset(),
     ) -> None:
         self.journal = journal
         self.run_id = run_id
@@ -73,8 +73,8 @@ class Runner:
         self.recorder = Recorder(self._write if durable else lambda marks: None)
         self.progress = Progress()
         self.stop_reason: str | None = None
-        # Tasks a dead process may have sent whose outcome the start-up check could not confirm.
-        self._suspects: set[int] = set()
+        # Tasks a dead process may have sent whose outcome the re-check could not confirm.
+        self._suspects = suspects
 
     def request_stop(self, reason: str) -> None:
         """Start no new task; in-flight ones finish and are recorded."""
@@ -83,7 +83,6 @@ class Runner:
     async def execute(self) -> str | None:
         """Run every unfinished task; return why the run stopped early, or None if it did not."""
         try:
-            await self._reconcile_inflight()
             todo = self.journal.counts(self.run_id)
             self.progress = Progress(total=todo["pending"] + todo["inflight"])
             await run_pool(
@@ -189,41 +188,3 @@ class Runner:
 
     def _write(self, batch: Batch) -> None:
         self.journal.record(self.run_id, batch)
-
-    async def _reconcile_inflight(self) -> None:
-        """A task left in flight by a dead process may or may not have reached Plivo: look."""
-        entries = list(self.journal.entries(self.run_id, ("inflight",)))
-        if not entries:
-            return
-        log.info("checking_inflight", count=len(entries))
-        marks: list[Mark] = []
-
-        async def check(entry: Entry) -> None:
-            if await self._already_done(entry):
-                marks.append(Mark(entry.seq, "succeeded"))
-
-        await run_pool(
-            iter(entries), check, concurrency=self.account.concurrency, stopping=lambda: False
-        )
-        self.journal.record(self.run_id, marks)
-        self._suspects = {entry.seq for entry in entries} - {mark.seq for mark in marks}
-
-    async def _already_done(self, entry: Entry) -> bool:
-        task = entry.task
-        try:
-            live = await self.account.reads.get_number(task.number)
-        except NotFoundError:
-            return task.action == "unrent"
-        except AuthenticationError as error:
-            raise RunStopped(str(error)) from None
-        except PlivoError:
-            return False  # cannot tell: the task runs again, which is safe for both actions
-        return task.action == "update" and _in_desired_state(entry, live)
-
-
-def _in_desired_state(entry: Entry, live: NumberRecord) -> bool:
-    return all(
-        live.observed(change.field) == change.after
-        for change in entry.task.changes
-        if change.field not in WRITE_ONLY_FIELDS
-    )

@@ -7,23 +7,19 @@ reviewed against.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
 from bulkops.account import Account
 from bulkops.client import NotFoundError
-from bulkops.numbers import NumberRecord
-from bulkops.pace.pool import run_pool
 from bulkops.plan import Plan
 from bulkops.selection import check_references, select
+from bulkops.selection.current import current_state
 from bulkops.tasks.drift import drift
 from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList
 from bulkops.tasks.planner import build
 from bulkops.tasks.saved import AccountRef, SavedPlan, SavedPlanError
-
-SAVED_PLAN_GET_LIMIT = 200  # up to this many tasks, re-check by GET; more, by one listing
 
 
 def account_ref(account: Account) -> AccountRef:
@@ -51,7 +47,8 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
             f"{saved.account.api_url}, not {here.auth_id} at {here.api_url}: "
             "run `bulkops plan --out` against this account instead"
         )
-    live = await _live_records(saved.tasks, account)
+    numbers = [task.number for task in saved.tasks]
+    live = await current_state(account.reads, numbers, concurrency=account.concurrency)
     fresh: list[Task] = []
     stale: list[Stale] = []
     for task in saved.tasks:
@@ -85,20 +82,3 @@ def _summary(tasks: Sequence[Task]) -> Summary:
         per_rule={rule: RuleCounts(*counts) for rule, counts in per_rule.items()},
         missing=0,
     )
-
-
-async def _live_records(tasks: Sequence[Task], account: Account) -> dict[str, NumberRecord]:
-    wanted = {task.number for task in tasks}
-    found: dict[str, NumberRecord] = {}
-    if len(wanted) > SAVED_PLAN_GET_LIMIT:
-        listed = await account.reads.listed({}, lambda record: record.number in wanted)
-        return {record.number: record for record in listed}
-
-    async def look(number: str) -> None:
-        with contextlib.suppress(NotFoundError):  # unrented since the review: stale
-            found[number] = await account.reads.get_number(number)
-
-    await run_pool(
-        iter(sorted(wanted)), look, concurrency=account.concurrency, stopping=lambda: False
-    )
-    return found

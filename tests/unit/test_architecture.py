@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "account": BASE | {"client", "pace", "emulator"},  # the emulator only for --sandbox
     "selection": BASE | {"plan", "client", "pace", "account"},
     "tasks": BASE | {"plan", "selection", "client", "pace", "account"},
-    "run": BASE | {"tasks", "client", "pace", "account"},
+    "run": BASE | {"selection", "tasks", "client", "pace", "account"},
     "report": BASE | {"plan", "selection", "tasks", "run"},
     "cli": BASE | {"plan", "selection", "tasks", "run", "report", "account", "emulator"},
     "emulator": set(),  # an honest other side of the wire stands alone
