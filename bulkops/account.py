@@ -15,6 +15,7 @@ from bulkops.client import Credentials, ListingStats, PlivoClient
 from bulkops.limits import Limits
 from bulkops.numbers import NumberRecord
 from bulkops.pace import retry
+from bulkops.pace.breaker import DEFAULT_GIVE_UP, Breaker
 from bulkops.pace.throttle import Throttle
 
 SANDBOX_NUMBERS = 500
@@ -35,6 +36,7 @@ class Target:
     sandbox_numbers: int = SANDBOX_NUMBERS
     sandbox_seed: int = SANDBOX_SEED
     timeout: float = 30.0
+    outage_timeout: float = DEFAULT_GIVE_UP
 
     @property
     def rate(self) -> float:
@@ -56,6 +58,7 @@ class Account:
     api_url: str
     sandbox: bool
     concurrency: int
+    breaker: Breaker
     reads: Reads = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,7 +71,7 @@ class Account:
 
     async def attempt(self, op: Callable[[], Awaitable[T]]) -> T:
         """Run `op` under the run's retry policy and pace."""
-        return await retry.call(op, self.policy, self.throttle)
+        return await retry.call(op, self.policy, self.throttle, breaker=self.breaker)
 
 
 class Reads:
@@ -135,6 +138,7 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             api_url=client.base_url,
             sandbox=target.sandbox,
             concurrency=target.concurrency,
+            breaker=Breaker(target.outage_timeout),
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 
 from bulkops import limits
-from bulkops.account import Account, Target, open_account
+from bulkops.account import Account, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import err, out
 from bulkops.errors import Refused
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     plan = None if saved else load_plan(args.plan)
     written = saved.limits if saved else plan.limits if plan else Limits()
     chosen = written.overridden_by(common.limits_from(args))
-    target = Target(limits=chosen, sandbox=args.sandbox, sandbox_numbers=args.sandbox_numbers)
+    target = common.target(args, chosen)
     journal = Journal(args.state_dir)
 
     async def main() -> int:

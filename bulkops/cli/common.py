@@ -17,8 +17,9 @@ from rich.console import Console
 from structlog.typing import EventDict
 
 from bulkops import limits
-from bulkops.account import SANDBOX_NUMBERS, Account
+from bulkops.account import SANDBOX_NUMBERS, Account, Target
 from bulkops.limits import LimitError
+from bulkops.pace.breaker import DEFAULT_GIVE_UP
 from bulkops.run.locks import AccountLock, hold_account
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
@@ -63,6 +64,32 @@ def limit_flag(
     )
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def target(
+    args: argparse.Namespace,
+    chosen: limits.Limits,
+    *,
+    sandbox: bool | None = None,
+    sandbox_numbers: int | None = None,
+) -> Target:
+    """Where the command's requests go, and how hard, from its flags."""
+    return Target(
+        limits=chosen,
+        sandbox=args.sandbox if sandbox is None else sandbox,
+        sandbox_numbers=sandbox_numbers or args.sandbox_numbers,
+        outage_timeout=args.outage_timeout,
+    )
+
+
 def limits_from(args: argparse.Namespace) -> limits.Limits:
     """The limits the command line states (None where it says nothing)."""
     return limits.Limits(**{spec.name: getattr(args, spec.name, None) for spec in limits.SPECS})
@@ -83,6 +110,14 @@ def add_connection_options(parser: argparse.ArgumentParser, *, executes: bool) -
         help=f"inventory size of the sandbox (default {SANDBOX_NUMBERS})",
     )
     limit_flag(group, limits.RATE)
+    group.add_argument(
+        "--outage-timeout",
+        type=positive_seconds,
+        default=DEFAULT_GIVE_UP,
+        metavar="SECONDS",
+        help="when Plivo stops answering, probe for this long before stopping the command "
+        f"(a run stays resumable; default {DEFAULT_GIVE_UP:g})",
+    )
     if executes:
         for spec in (limits.CONCURRENCY, limits.MAX_RETRIES):
             limit_flag(group, spec)

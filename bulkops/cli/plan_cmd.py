@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 
-from bulkops.account import Target, open_account
+from bulkops.account import open_account
 from bulkops.cli import common
 from bulkops.cli.common import err, out
 from bulkops.errors import ExitCode
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     common.configure_logging(args.verbose, args.log_format)
     plan = load_plan(args.plan)
     chosen = plan.limits.overridden_by(common.limits_from(args))
-    target = Target(limits=chosen, sandbox=args.sandbox, sandbox_numbers=args.sandbox_numbers)
+    target = common.target(args, chosen)
 
     # The result leaves through a list, not as the coroutine's return value: on exit, Python
     # 3.11's asyncio.Runner builds the repr of the finished main task, result included, which

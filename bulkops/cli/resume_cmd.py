@@ -7,7 +7,7 @@ import argparse
 import anyio
 
 from bulkops import limits
-from bulkops.account import Account, Target, open_account
+from bulkops.account import Account, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import out
 from bulkops.errors import ExitCode, Refused, UsageError
@@ -64,11 +64,7 @@ def run(args: argparse.Namespace) -> int:
     sandbox = _same_place(info, settings, args.sandbox)
     # The run keeps the limits it was made with; flags given now override them.
     chosen = settings.limits.overridden_by(common.limits_from(args))
-    target = Target(
-        limits=chosen,
-        sandbox=sandbox,
-        sandbox_numbers=settings.sandbox_numbers or args.sandbox_numbers,
-    )
+    target = common.target(args, chosen, sandbox=sandbox, sandbox_numbers=settings.sandbox_numbers)
 
     async def main() -> int:
         async with open_account(target) as account:

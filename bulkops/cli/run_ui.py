@@ -34,6 +34,7 @@ from bulkops.run.runner import INTERRUPTED, Runner
 
 log = structlog.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
+DRAIN = 10.0  # seconds a stopping run waits for requests in flight before it aborts them
 
 
 async def confirm(question: str, *, yes: bool) -> None:
@@ -73,13 +74,28 @@ async def execute(
 
 
 async def _signals(runner: Runner, scope: anyio.CancelScope) -> None:
+    """First Ctrl-C (or SIGTERM): drain for at most DRAIN seconds; the second: abort at once.
+
+    An abort leaves the tasks in flight leased in the journal: resume looks at each first.
+    """
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
-        async for _ in received:
-            if runner.stop_reason is None:
-                runner.request_stop(INTERRUPTED)
-                err.print("stopping: letting requests in flight finish (Ctrl-C again to abort)")
-            else:
-                scope.cancel()
+        async with anyio.create_task_group() as deadline:
+            async for _ in received:
+                if runner.stop_reason is None:
+                    runner.request_stop(INTERRUPTED)
+                    err.print(
+                        f"stopping: letting requests in flight finish (at most {DRAIN:g} s; "
+                        "Ctrl-C again to abort now)"
+                    )
+                    deadline.start_soon(_abort_after, DRAIN, scope)
+                else:
+                    scope.cancel()
+
+
+async def _abort_after(seconds: float, scope: anyio.CancelScope) -> None:
+    await anyio.sleep(seconds)
+    err.print(f"stopping now: requests still waiting after {seconds:g} s are left to resume")
+    scope.cancel()
 
 
 async def _bar(runner: Runner, _scope: anyio.CancelScope) -> None:

@@ -23,6 +23,7 @@ from bulkops.client import (
     TransportError,
 )
 from bulkops.limits import DEFAULT_MAX_RETRIES
+from bulkops.pace.breaker import Breaker
 from bulkops.pace.throttle import Throttle
 
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class RetryPolicy:
 
     max_attempts: int = DEFAULT_MAX_RETRIES + 1  # for 5xx, dropped connections and timeouts
     max_throttled: int = 30  # 429s one request may meet before it gives up
+    max_throttled_wait: float = 120.0  # seconds one request may spend waiting out 429s
     base_delay: float = 0.25
     # A 429 without Retry-After usually means one request too many in the window: a short
     # first pause loses little, and repeated 429s double it (and slow the throttle down).
@@ -60,23 +62,27 @@ class RetryPolicy:
         ceiling = min(self.max_delay, start * 2 ** max(0, failures - 1))
         return self.rng.uniform(ceiling / 2, ceiling)
 
-    def decide(self, error: PlivoError, failures: int, throttled: int) -> Decision:
+    def decide(
+        self, error: PlivoError, failures: int, throttled: int, waited: float = 0.0
+    ) -> Decision:
         """What to do after a request failed with `error`.
 
-        `failures` counts this request's retryable failures so far (this one included), and
-        `throttled` its 429s so far (this one included).
+        `failures` counts this request's retryable failures so far (this one included),
+        `throttled` its 429s so far (this one included), and `waited` the seconds it already
+        spent waiting out 429s.
         """
         if isinstance(error, AuthenticationError):
             return Decision(Verdict.FATAL)
         if isinstance(error, RateLimitedError):
-            if throttled > self.max_throttled:
+            if throttled > self.max_throttled or waited >= self.max_throttled_wait:
                 return Decision(Verdict.GIVE_UP)
             delay = (
                 error.retry_after
                 if error.retry_after is not None
                 else self.backoff(throttled, self.throttle_base_delay)
             )
-            return Decision(Verdict.THROTTLED, min(delay, self.max_delay * 3))
+            left = self.max_throttled_wait - waited
+            return Decision(Verdict.THROTTLED, min(delay, self.max_delay * 3, left))
         if isinstance(error, ServerError | TransportError):
             if failures >= self.max_attempts:
                 return Decision(Verdict.GIVE_UP)
@@ -91,6 +97,7 @@ class Attempts:
     sent: int = 0
     failures: int = 0
     throttled: int = 0
+    throttle_waited: float = 0.0
     outcome_unknown: bool = False  # a try may have reached Plivo without our seeing the answer
 
 
@@ -99,21 +106,31 @@ async def call(
     policy: RetryPolicy,
     throttle: Throttle,
     attempts: Attempts | None = None,
+    breaker: Breaker | None = None,
 ) -> T:
-    """Run `op` until it succeeds or the policy gives up; re-raise the last error then."""
+    """Run `op` until it succeeds or the policy gives up; re-raise the last error then.
+
+    With a `breaker`, each try first waits for it (OutageError once Plivo has been gone too
+    long), and failures while it is open do not use up the request's retries: they are the
+    outage's, not the request's.
+    """
     attempts = attempts if attempts is not None else Attempts()
     while True:
+        if breaker is not None:
+            await breaker.admit()
         attempts.sent += 1
         try:
-            return await op()
+            result = await op()
         except PlivoError as error:
-            decision = _record(error, attempts, policy)
+            outage = _tell(breaker, error)
+            decision = _record(error, attempts, policy, outage=outage)
             if decision.verdict is Verdict.THROTTLED:
                 log.info(
                     "rate_limited",
                     request=f"{error.method} {error.path}",
                     pause=round(decision.delay, 3),
                 )
+                attempts.throttle_waited += decision.delay
                 throttle.pause(decision.delay)
             elif decision.verdict is Verdict.RETRY:
                 log.info(
@@ -126,12 +143,33 @@ async def call(
                 await anyio.sleep(decision.delay)
             else:
                 raise
+        else:
+            if breaker is not None:
+                breaker.answered()
+            return result
 
 
-def _record(error: PlivoError, attempts: Attempts, policy: RetryPolicy) -> Decision:
+def _tell(breaker: Breaker | None, error: PlivoError) -> bool:
+    """Report `error` to the breaker; whether Plivo is now considered gone."""
+    if breaker is None:
+        return False
+    if isinstance(error, ServerError | TransportError):
+        breaker.failed(f"{error.method} {error.path}")
+    elif isinstance(error, RateLimitedError):
+        breaker.throttled()
+    else:
+        breaker.answered()  # a 4xx is Plivo answering
+    return breaker.is_open
+
+
+def _record(
+    error: PlivoError, attempts: Attempts, policy: RetryPolicy, *, outage: bool = False
+) -> Decision:
     if isinstance(error, RateLimitedError):
         attempts.throttled += 1
     elif isinstance(error, ServerError | TransportError):
-        attempts.failures += 1
         attempts.outcome_unknown = True
-    return policy.decide(error, attempts.failures, attempts.throttled)
+        if outage:  # the breaker holds the request back; its own retries stay unspent
+            return Decision(Verdict.RETRY, 0.0)
+        attempts.failures += 1
+    return policy.decide(error, attempts.failures, attempts.throttled, attempts.throttle_waited)

@@ -18,6 +18,7 @@ from bulkops.client import AuthenticationError, NotFoundError, PlivoError
 from bulkops.errors import Failed, first_error
 from bulkops.limits import FailureBudget
 from bulkops.pace import retry
+from bulkops.pace.breaker import OutageError
 from bulkops.pace.pool import run_pool
 from bulkops.run.journal import Batch, Entry, Journal, Mark, TaskState
 from bulkops.run.recorder import Recorder
@@ -115,8 +116,9 @@ class Runner:
         attempts = retry.Attempts(outcome_unknown=entry.seq in self._suspects)
         try:
             mark = await self._attempt(entry, attempts)
-        except AuthenticationError as error:
-            # An earlier try may have reached Plivo: then resume must look before re-sending.
+        except (AuthenticationError, OutageError) as error:
+            # Not this task's failure: it stays to do. If an earlier try may have reached
+            # Plivo, it reads in flight, so that resume looks before sending it again.
             left: TaskState = "inflight" if attempts.outcome_unknown else "pending"
             self.recorder.finished(Mark(entry.seq, left, attempts.sent))
             raise RunStopped(str(error)) from None
@@ -142,7 +144,7 @@ class Runner:
             ours = attempts.outcome_unknown
             state: TaskState = "succeeded" if ours else "gone"
             return Mark(entry.seq, state, attempts.sent, None if ours else GONE)
-        except AuthenticationError:
+        except (AuthenticationError, OutageError):
             raise
         except PlivoError as error:
             return Mark(entry.seq, "failed", attempts.sent, str(error))
@@ -162,7 +164,8 @@ class Runner:
         return Mark(entry.seq, "stale", attempts.sent, reason)
 
     async def _retried(self, op: Callable[[], Awaitable[T]], attempts: retry.Attempts) -> T:
-        return await retry.call(op, self.account.policy, self.account.throttle, attempts)
+        account = self.account
+        return await retry.call(op, account.policy, account.throttle, attempts, account.breaker)
 
     async def _send(self, entry: Entry) -> None:
         task, client = entry.task, self.account.client

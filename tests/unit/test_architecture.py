@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "tasks": BASE | {"plan", "selection", "client", "pace", "account"},
     "run": BASE | {"selection", "tasks", "client", "pace", "account"},
     "report": BASE | {"plan", "selection", "tasks", "run"},
-    "cli": BASE | {"plan", "selection", "tasks", "run", "report", "account", "emulator"},
+    "cli": BASE | {"plan", "selection", "tasks", "run", "report", "account", "pace", "emulator"},
     "emulator": set(),  # an honest other side of the wire stands alone
     "__main__": {"cli"},
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import anyio
 import pytest
 
 from bulkops.client import (
@@ -16,6 +17,7 @@ from bulkops.client import (
     TransportError,
 )
 from bulkops.pace import retry
+from bulkops.pace.breaker import Breaker
 from bulkops.pace.retry import RetryPolicy, Verdict
 from bulkops.pace.throttle import Throttle
 
@@ -120,3 +122,34 @@ def test_a_huge_retry_after_is_capped() -> None:
     decision = p.decide(_error(RateLimitedError, retry_after=3600.0), 0, throttled=1)
     assert decision.verdict is Verdict.THROTTLED
     assert decision.delay == p.max_delay * 3
+
+
+def test_a_request_spends_at_most_its_budget_waiting_out_429s() -> None:
+    """Retry-After of an hour, again and again: one request waits two minutes in all, then fails."""
+    p = RetryPolicy()
+    rate_limited = _error(RateLimitedError, retry_after=3600.0)
+    first = p.decide(rate_limited, 0, throttled=1, waited=100.0)
+    assert first.delay == pytest.approx(p.max_throttled_wait - 100.0)
+    spent = p.decide(rate_limited, 0, throttled=2, waited=p.max_throttled_wait)
+    assert spent.verdict is Verdict.GIVE_UP
+
+
+async def test_failures_while_the_breaker_is_open_do_not_use_up_retries() -> None:
+    """During an outage a request is held back, not failed: its retries are still there after."""
+    breaker = Breaker(give_up_after=30)
+    for i in range(10):
+        breaker.failed(f"GET /Number/1415555{i:04d}/")
+    answers: list[PlivoError | str] = [_error(ServerError)] * 3 + ["ok"]
+
+    async def op() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, PlivoError):
+            raise answer
+        return answer
+
+    attempts = retry.Attempts()
+    fast = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002)
+    with anyio.fail_after(30):
+        assert await retry.call(op, fast, Throttle(rate=None), attempts, breaker) == "ok"
+    assert attempts.sent == 4
+    assert attempts.failures == 0
