@@ -29,6 +29,7 @@ from bulkops.cli import show_cmd as show_cmd
 from bulkops.cli import validate_cmd as validate_cmd
 from bulkops.cli.common import err
 from bulkops.errors import BulkopsError, ExitCode, first_error
+from bulkops.report.text import safe
 
 COMMANDS = (validate_cmd, plan_cmd, apply_cmd, resume_cmd, runs_cmd, show_cmd, emulator_cmd)
 
@@ -62,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, message: str, code: ExitCode) -> int:
-    # The message may quote the user's own text: never let rich read it as markup.
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    # The message may quote the user's or Plivo's text: never markup, never terminal control.
+    shown = escape(safe(message, limit=2000))
+    err.print(f"[bold red]error:[/] {shown}", markup=True, highlight=False)
     if code == ExitCode.REFUSED:
         err.print("nothing was changed")
     if getattr(args, "json", False):

@@ -16,6 +16,7 @@ from bulkops.errors import Refused
 from bulkops.limits import Limits
 from bulkops.plan import load_plan
 from bulkops.report.diff import render_plan
+from bulkops.report.text import safe
 from bulkops.run import execution
 from bulkops.run.journal import Journal
 from bulkops.tasks import saved as saved_plans
@@ -97,7 +98,7 @@ def _show(task_list: TaskList, saved: bool) -> None:
         out.print(render_plan(task_list, max_rows=DIFF_ROWS))
     else:
         out.print(
-            f"saved plan {task_list.plan_name or ''} ({task_list.fingerprint[:12]}): "
+            f"saved plan {safe(task_list.plan_name or '')} ({task_list.fingerprint[:12]}): "
             f"{len(task_list.tasks)} tasks still as reviewed"
         )
     for stale in task_list.stale:

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
+from bulkops.report.text import safe
 from bulkops.tasks.model import Change, Task, TaskList, task_json
 
 NOTHING: Final = "∅"
@@ -127,4 +128,5 @@ def _unrent_state(record: NumberRecord) -> Text:
 
 
 def _value(value: str | None) -> str:
-    return value or NOTHING  # Plivo shows a cleared alias as null or "": both read "nothing"
+    # Plivo shows a cleared alias as null or "": both read "nothing".
+    return safe(value) if value else NOTHING

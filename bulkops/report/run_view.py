@@ -14,6 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from bulkops.report.text import LIMIT, safe
 from bulkops.run.journal import Entry, RunInfo
 from bulkops.run.outcome import OUTCOMES, RunReport
 from bulkops.tasks.model import task_json
@@ -74,7 +75,7 @@ def render_summary(report: RunReport) -> RenderableType:
         ),
     ]
     if report.stop_reason and report.status == "stopped":
-        lines.append(Text(f"stopped: {report.stop_reason}", style="red"))
+        lines.append(Text(f"stopped: {safe(report.stop_reason)}", style="red"))
     resume = resume_command(report)
     if resume:
         lines.append(Text(f"resume with: {resume}"))
@@ -131,10 +132,10 @@ def show_table(info: RunInfo, entries: Iterable[Entry]) -> RenderableType:
             task.action,
             outcome(entry),
             str(entry.attempts),
-            Text(_changes_text(entry)),
-            Text(entry.error or ""),
+            Text(safe(_changes_text(entry), limit=2 * LIMIT)),
+            Text(safe(entry.error or "")),
         )
-    heading = Text(f"run {info.id} ({info.plan_name or info.source}): {info.status}")
+    heading = Text(f"run {info.id} ({safe(info.plan_name or info.source or '')}): {info.status}")
     return Group(heading, table)
 
 
@@ -160,7 +161,7 @@ def render_runs(runs: Iterable[tuple[RunInfo, dict[str, int], str]]) -> Renderab
     lines: list[RenderableType] = []
     for info, counts, shown in runs:
         started = info.created_at[:16].replace("T", " ")
-        plan = info.plan_name or info.source or "(unnamed plan)"
+        plan = safe(info.plan_name or info.source or "(unnamed plan)")
         lines.append(Text(f"{info.id}  {shown:<17} {started} UTC  {plan}"))
         lines.append(Text(f"    {_outcomes(counts)}"))
     return Group(*lines)

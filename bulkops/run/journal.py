@@ -210,7 +210,7 @@ class Journal:
         if not create and not (state_dir / DB_NAME).is_file():
             raise StateDirError(f"no bulkops journal in {state_dir} (see --state-dir)")
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            _private(state_dir)
             self._db = sqlite3.connect(state_dir / DB_NAME, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -220,7 +220,9 @@ class Journal:
             # journal time there. Every 10,000 pages (~40 MB of WAL) makes it rare.
             self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             self._settle_layout()
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            raise StateDirError(_problem(state_dir, exc, "cannot open the journal")) from None
+        except OSError as exc:
             raise StateDirError(f"cannot open the journal in {state_dir}: {exc}") from None
 
     def _settle_layout(self) -> None:
@@ -279,6 +281,8 @@ class Journal:
                 "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (_entry_values(run_id, entry) for entry in entries),
             )
+        # Into the main file at once: a run must not vanish with a lost -wal file.
+        self._read("PRAGMA wal_checkpoint(PASSIVE)")
         return run_id
 
     def record(self, run_id: str, marks: Sequence[Mark]) -> None:
@@ -309,8 +313,8 @@ class Journal:
 
     def lease(self, run_id: str) -> Lease | None:
         """The run's current lease, if a process holds (or a dead one left) one."""
-        row = self._db.execute("SELECT lo, hi FROM leases WHERE run_id = ?", (run_id,)).fetchone()
-        return None if row is None else Lease(row[0], row[1])
+        rows = self._read("SELECT lo, hi FROM leases WHERE run_id = ?", (run_id,))
+        return Lease(*rows[0]) if rows else None
 
     def _bounds(self, run_id: str) -> dict[str, Any]:
         lease = self.lease(run_id) or Lease(0, 0)
@@ -353,11 +357,14 @@ class Journal:
     def entries(self, run_id: str, states: Sequence[TaskState] | None = None) -> Iterator[Entry]:
         """Stream a run's tasks in order, optionally only those in `states`."""
         where, params = _state_filter(states, self._bounds(run_id))
-        cursor = self._db.execute(
-            f"SELECT {_COLUMNS} FROM tasks WHERE run_id = :run{where} ORDER BY seq", params
-        )
-        for row in cursor:
-            yield _entry(row)
+        try:
+            cursor = self._db.execute(
+                f"SELECT {_COLUMNS} FROM tasks WHERE run_id = :run{where} ORDER BY seq", params
+            )
+            for row in cursor:
+                yield _entry(row)
+        except sqlite3.Error as exc:
+            raise JournalError(_problem(self.state_dir, exc, "cannot read the journal")) from None
 
     def iter_entries(
         self, run_id: str, states: Sequence[TaskState], batch: int = 500
@@ -416,7 +423,7 @@ class Journal:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot read the journal in {self.state_dir}: {exc}") from None
+            raise JournalError(_problem(self.state_dir, exc, "cannot read the journal")) from None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -429,7 +436,31 @@ class Journal:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise JournalError(f"journal write failed in {self.state_dir}: {exc}") from None
+            raise JournalError(_problem(self.state_dir, exc, "journal write failed")) from None
+
+
+def _private(state_dir: Path) -> None:
+    """The state directory and the journal are the user's alone (0700, 0600)."""
+    if not state_dir.is_dir():
+        state_dir.mkdir(parents=True, mode=0o700)
+    db = state_dir / DB_NAME
+    if not db.exists():
+        os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
+    for path, mode in ((state_dir, 0o700), (db, 0o600)):
+        status = path.stat()
+        if status.st_mode & 0o077 and status.st_uid == os.getuid():
+            path.chmod(mode)
+
+
+def _problem(state_dir: Path, exc: sqlite3.Error, doing: str) -> str:
+    """What to tell the user about a sqlite error: damage gets its own advice."""
+    if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+        return f"{doing} in {state_dir}: {exc}"
+    return (
+        f"the journal in {state_dir} is damaged ({exc}); nothing was sent. Move "
+        f"{state_dir / DB_NAME} aside to start afresh (its runs cannot be resumed then), or "
+        "restore it from a backup"
+    )
 
 
 def _state_filter(

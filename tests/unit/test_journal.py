@@ -228,3 +228,47 @@ def test_a_journal_from_a_newer_bulkops_is_refused_clearly(tmp_path: Path) -> No
     newer.close()
     with pytest.raises(JournalError, match="written by a newer bulkops"):
         Journal(tmp_path)
+
+
+def test_the_state_dir_and_journal_are_private(tmp_path: Path) -> None:
+    """Journals name accounts and numbers: the directory is 0700 and the file 0600."""
+    state = tmp_path / "state"
+    Journal(state).close()
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert (state / DB_NAME).stat().st_mode & 0o777 == 0o600
+    state.chmod(0o755)
+    (state / DB_NAME).chmod(0o644)
+    Journal(state).close()
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert (state / DB_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_damaged_journal_is_a_clear_error(tmp_path: Path) -> None:
+    """A corrupted journal page gives a message saying what to do, not a sqlite traceback."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 400)
+    journal.close()
+    data = bytearray((tmp_path / DB_NAME).read_bytes())
+    data[4096 * 2 : 4096 * 6] = b"\xff" * (4096 * 4)  # trample some table pages
+    (tmp_path / DB_NAME).write_bytes(bytes(data))
+    def read_it() -> None:
+        again = Journal(tmp_path)
+        list(again.entries(run_id))
+        again.counts(run_id)
+
+    with pytest.raises(JournalError, match="is damaged") as caught:
+        read_it()
+    assert "Move" in str(caught.value)
+
+
+def test_a_run_survives_losing_the_wal_file(tmp_path: Path) -> None:
+    """A new run is in the main journal file at once: deleting journal.sqlite3-wal keeps it."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 5)
+    wal = tmp_path / f"{DB_NAME}-wal"
+    assert wal.exists()
+    wal.unlink()
+    (tmp_path / f"{DB_NAME}-shm").unlink(missing_ok=True)
+    again = Journal(tmp_path)
+    assert again.run(run_id) is not None
+    assert again.counts(run_id)["pending"] == 5
