@@ -21,7 +21,8 @@ from bulkops.errors import Failed
 
 log = structlog.get_logger("bulkops.breaker")
 
-THRESHOLD: Final = 10  # distinct requests failing in a row …
+THRESHOLD: Final = 10  # failures in a row, with no answer in between, …
+DISTINCT: Final = 3  # … of at least this many different requests (not one bad number) …
 WINDOW: Final = 10.0  # … within this many seconds open the breaker
 DEFAULT_GIVE_UP: Final = 60.0
 FIRST_PROBE: Final = 0.5
@@ -48,7 +49,7 @@ class Breaker:
         self._threshold = threshold
         self._window = window
         self._clock = clock
-        self._streak: dict[str, float] = {}  # request → when it failed, since the last answer
+        self._streak: list[tuple[str, float]] = []  # (request, when) failed since the last answer
         self._opened_at: float | None = None
         self._next_probe = 0.0
         self._interval = FIRST_PROBE
@@ -82,9 +83,10 @@ class Breaker:
                 self._interval = min(self._interval * 2, MAX_PROBE_INTERVAL)
                 self._next_probe = now + self._interval
             return
-        self._streak[request] = now
-        recent = [at for at in self._streak.values() if now - at <= self._window]
-        if len(recent) >= self._threshold:
+        self._streak.append((request, now))
+        recent = [(key, at) for key, at in self._streak if now - at <= self._window]
+        self._streak = recent
+        if len(recent) >= self._threshold and len({key for key, _ in recent}) >= DISTINCT:
             self._opened_at = now
             self._next_probe = now + self._interval
             self.openings += 1

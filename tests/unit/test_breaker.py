@@ -26,14 +26,24 @@ def test_failures_of_one_request_do_not_open_it() -> None:
     assert not breaker.is_open
 
 
-def test_ten_different_requests_failing_in_a_row_open_it() -> None:
-    """Ten numbers in a row without an answer: Plivo is gone, stop sending."""
+def test_ten_failures_in_a_row_across_numbers_open_it() -> None:
+    """Ten failures in a row, of several numbers, with no answer: Plivo is gone, stop sending."""
     breaker = Breaker(clock=Clock())
     for i in range(9):
-        breaker.failed(f"POST /Number/1415555010{i}/")
+        breaker.failed(f"POST /Number/1415555010{i % 3}/")  # three workers retrying
     assert not breaker.is_open
-    breaker.failed("POST /Number/14155550110/")
+    breaker.failed("POST /Number/14155550100/")
     assert breaker.is_open
+
+
+def test_failures_spread_over_more_than_the_window_do_not_open_it() -> None:
+    """A failure a minute is not an outage."""
+    clock = Clock()
+    breaker = Breaker(clock=clock)
+    for i in range(20):
+        breaker.failed(f"POST /Number/1415555{i:04d}/")
+        clock.now += 2.0
+    assert not breaker.is_open
 
 
 def test_an_answer_in_between_resets_the_streak() -> None:

@@ -251,6 +251,7 @@ def test_a_damaged_journal_is_a_clear_error(tmp_path: Path) -> None:
     data = bytearray((tmp_path / DB_NAME).read_bytes())
     data[4096 * 2 : 4096 * 6] = b"\xff" * (4096 * 4)  # trample some table pages
     (tmp_path / DB_NAME).write_bytes(bytes(data))
+
     def read_it() -> None:
         again = Journal(tmp_path)
         list(again.entries(run_id))
