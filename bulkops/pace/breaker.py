@@ -112,6 +112,13 @@ class Breaker:
                 return
             await anyio.sleep(_TICK)
 
+    def remaining(self) -> float:
+        """Seconds left before an outage would be declared (infinite while Plivo answers)."""
+        since = self._unanswered_since
+        if since is None:
+            return math.inf
+        return max(0.0, self.give_up_after - (self._clock() - since))
+
     def _check_bound(self, now: float) -> None:
         since = self._unanswered_since
         if since is not None and now - since > self.give_up_after:

@@ -125,13 +125,13 @@ async def call(
             outage = _tell(breaker, error)
             decision = _record(error, attempts, policy, outage=outage)
             if decision.verdict is Verdict.THROTTLED:
+                # Never pause past the moment the breaker would call it an outage.
+                delay = decision.delay if breaker is None else min(decision.delay, _left(breaker))
                 log.info(
-                    "rate_limited",
-                    request=f"{error.method} {error.path}",
-                    pause=round(decision.delay, 3),
+                    "rate_limited", request=f"{error.method} {error.path}", pause=round(delay, 3)
                 )
-                attempts.throttle_waited += decision.delay
-                throttle.pause(decision.delay)
+                attempts.throttle_waited += delay
+                throttle.pause(delay)
             elif decision.verdict is Verdict.RETRY:
                 log.info(
                     "retrying",
@@ -147,6 +147,10 @@ async def call(
             if breaker is not None:
                 breaker.answered()
             return result
+
+
+def _left(breaker: Breaker) -> float:
+    return breaker.remaining() + 0.01  # just past the bound: the next admit() then says so
 
 
 def _tell(breaker: Breaker | None, error: PlivoError) -> bool:
