@@ -1,6 +1,7 @@
 """Optional, unauthenticated introspection routes for out-of-process users (benchmarks, the CLI).
 
 Only registered when `EmulatorConfig.admin` is true; otherwise `/__admin/…` answers 404.
+Routes that change the running emulator (traffic, outages, faults) live in `admin_control`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bulkops.emulator.admin_control import add_control_routes
 from bulkops.emulator.errors import bad_request
 
 if TYPE_CHECKING:
@@ -59,3 +61,4 @@ def add_admin_routes(app: web.Application, emu: Emulator) -> None:
     app.router.add_get("/__admin/mutations", mutations)
     app.router.add_get("/__admin/stats", stats)
     app.router.add_post("/__admin/reset", reset)
+    add_control_routes(app, emu)

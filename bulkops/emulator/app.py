@@ -1,8 +1,9 @@
 """The HTTP face of an Emulator: Plivo's routes, auth, rate limit, faults and recording.
 
 One middleware runs every non-admin request through the same pipeline, in this order:
-latency → drop (before handling) → auth → injected 429 → rate limit → injected 5xx → route →
-drop (after handling). Every request lands in `Emulator.served`, a dropped one with status 0.
+outage → latency → drop (before handling) → auth → injected 429 → rate limits → injected 5xx →
+route → drop (after handling). Every request lands in `Emulator.served`, a dropped one with
+status 0. The Message list spends its own budget (20 per minute) as well as the account's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aiohttp import hdrs, web
 
 from bulkops.emulator.admin import add_admin_routes
 from bulkops.emulator.errors import ApiError, bad_request
-from bulkops.emulator.guards import Verdict, format_retry_after
+from bulkops.emulator.guards import SlidingWindow, Verdict, admit_all, format_retry_after
 from bulkops.emulator.listing import new_api_id
 from bulkops.emulator.state import Emulator
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
 
 ADMIN_PREFIX: Final = "/__admin/"
+MESSAGE_LIST: Final = "message_list"  # route name: the one with its own rate limit
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _SERVER_ERRORS: Final = {500: "internal server error", 503: "service unavailable"}
 
@@ -54,6 +56,10 @@ def create_app(emulator: Emulator) -> web.Application:
     app.router.add_get(f"{account}/Application/{{app_id}}/", routes.get_application)
     app.router.add_get(f"{account}/Subaccount/", routes.list_subaccounts)
     app.router.add_get(f"{account}/Subaccount/{{sa_id}}/", routes.get_subaccount)
+    app.router.add_get(f"{account}/Call/", routes.list_calls)
+    app.router.add_get(f"{account}/Call/{{call_uuid}}/", routes.get_call)
+    app.router.add_get(f"{account}/Message/", routes.list_messages, name=MESSAGE_LIST)
+    app.router.add_get(f"{account}/Message/{{message_uuid}}/", routes.get_message)
     if emulator.config.admin:
         add_admin_routes(app, emulator)
     return app
@@ -91,6 +97,18 @@ class _Routes:
     async def get_subaccount(self, request: web.Request) -> web.Response:
         return json_response(200, self.emu.get_subaccount(request.match_info["sa_id"]))
 
+    async def list_calls(self, request: web.Request) -> web.Response:
+        return json_response(200, self.emu.list_calls(list(request.query.items())))
+
+    async def get_call(self, request: web.Request) -> web.Response:
+        return json_response(200, self.emu.get_call(request.match_info["call_uuid"]))
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        return json_response(200, self.emu.list_messages(list(request.query.items())))
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        return json_response(200, self.emu.get_message(request.match_info["message_uuid"]))
+
 
 async def _read_body(request: web.Request) -> dict[str, object]:
     """A JSON object (what the SDK sends) or a form; an empty body is an empty update."""
@@ -120,6 +138,12 @@ def _pipeline(emu: Emulator) -> Middleware:
         if request.path.startswith(ADMIN_PREFIX):
             # Admin traffic is exempt from auth, limits, faults and the records.
             return await _route(request, handler) if admin else error_response(404, "not found")
+        arrived = time.monotonic()
+        outage = emu.outage_at(arrived)
+        if outage is not None:
+            down = outage.mode == "drop"
+            emu.record(request.method, request.path_qs, 0 if down else 503, arrived)
+            return _drop(request) if down else error_response(503, _SERVER_ERRORS[503])
         if latency:
             await asyncio.sleep(latency)
         now = time.monotonic()
@@ -143,7 +167,7 @@ async def _respond(
     if not _authorized(emu, request):
         # Real 401s may come without an api_id; clients must cope.
         return json_response(401, {"error": "authentication credentials were not provided"})
-    if verdict.throttle or (emu.limiter is not None and not emu.limiter.admit(now)):
+    if verdict.throttle or not admit_all(_budgets(emu, request), now):
         return _too_many_requests(emu)
     if verdict.error_status:
         return error_response(verdict.error_status, _SERVER_ERRORS[verdict.error_status])
@@ -160,6 +184,14 @@ async def _route(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(405, f"method {request.method} not allowed here")
     except web.HTTPNotFound:
         return error_response(404, "not found")
+
+
+def _budgets(emu: Emulator, request: web.Request) -> list[SlidingWindow]:
+    """The rate limits this request spends: the account's, and the Message list's own."""
+    budgets = [] if emu.limiter is None else [emu.limiter]
+    if emu.message_limiter is not None and request.match_info.route.name == MESSAGE_LIST:
+        budgets.append(emu.message_limiter)
+    return budgets
 
 
 def _authorized(emu: Emulator, request: web.Request) -> bool:

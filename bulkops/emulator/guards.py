@@ -1,12 +1,13 @@
-"""The two things that stand between a request and the state: the rate limit and injected faults."""
+"""What stands between a request and the state: rate limits, outages and injected faults."""
 
 from __future__ import annotations
 
 import random
 from collections import deque
+from dataclasses import dataclass
 from typing import NamedTuple
 
-from bulkops.emulator.config import Faults, RateLimit
+from bulkops.emulator.config import Faults, OutageMode, RateLimit
 
 
 class SlidingWindow:
@@ -21,18 +22,47 @@ class SlidingWindow:
         self._period = limit.period
         self._admitted: deque[float] = deque()
 
-    def admit(self, now: float) -> bool:
+    def has_room(self, now: float) -> bool:
+        """Would a request at `now` be admitted? (Does not admit it.)"""
         admitted = self._admitted
         horizon = now - self._period
         while admitted and admitted[0] <= horizon:
             admitted.popleft()
-        if len(admitted) >= self._requests:
+        return len(admitted) < self._requests
+
+    def take(self, now: float) -> None:
+        """Count a request admitted at `now`; call only after `has_room` said yes."""
+        self._admitted.append(now)
+
+    def admit(self, now: float) -> bool:
+        if not self.has_room(now):
             return False
-        admitted.append(now)
+        self.take(now)
         return True
 
     def reset(self) -> None:
         self._admitted.clear()
+
+
+def admit_all(windows: list[SlidingWindow], now: float) -> bool:
+    """Admit a request only if every window has room, and then count it in all of them."""
+    if not all(window.has_room(now) for window in windows):
+        return False
+    for window in windows:
+        window.take(now)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """The server is down from `begins` until `ends` (time.monotonic(); None: until ended)."""
+
+    begins: float
+    ends: float | None
+    mode: OutageMode
+
+    def covers(self, now: float) -> bool:
+        return self.begins <= now and (self.ends is None or now < self.ends)
 
 
 class Verdict(NamedTuple):

@@ -7,6 +7,7 @@ Deterministic for (count, seed, today). Every draw comes from one `random.Random
 from __future__ import annotations
 
 import datetime
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -149,6 +150,11 @@ _REPUTATIONS: Final = (
     ("ACTIVE",) * 5 + ("PENDING",) * 2 + ("FAILED", "NOT_ENROLLED", "NOT_ENROLLED")
 )
 _TOLL_FREE: Final = ("VERIFIED",) * 6 + ("PENDING_VERIFICATION",) * 2 + ("UNVERIFIED",) * 2
+# added_on: RECENT_SHARE of the numbers were rented in the last RECENT_DAYS days (0-29 days ago),
+# the rest 31 days to ~7 years ago, so a "recently rented" guard has numbers to protect.
+RECENT_DAYS: Final = 30
+RECENT_SHARE: Final = 0.04
+_OLDEST_DAYS: Final = 2500
 
 
 class _Slot(NamedTuple):
@@ -187,7 +193,7 @@ def generate_inventory(
     rng = random.Random(seed)
     rand = rng.random
     renewals = [(today + datetime.timedelta(days=d)).isoformat() for d in range(-30, 61)]
-    added = [(today - datetime.timedelta(days=d)).isoformat() for d in range(31, 2500)]
+    added, added_weights, first_renewal = _added_on_pool(today)
     app_uris: dict[str | None, str | None] = {
         a: application_uri(auth_id, a) for a in APPLICATION_IDS
     }
@@ -199,7 +205,8 @@ def generate_inventory(
         rng.choices(_APP_POOL, k=count),
         rng.choices(_SUBACCOUNT_POOL, k=count),
         rng.choices(renewals, k=count),
-        rng.choices(added, k=count),
+        # cum_weights still draws one rng.random() per number, as the unweighted draw did.
+        rng.choices(added, cum_weights=added_weights, k=count),
         strict=True,
     )
     inventory: dict[str, dict[str, Any]] = {}
@@ -214,11 +221,25 @@ def generate_inventory(
         obj["application"] = app_uris[app_id]
         obj["sub_account"] = subaccount
         obj["sub_account_name"] = SUBACCOUNT_NAMES[subaccount] if subaccount else None
-        obj["renewal_date"] = renewal
+        # A number rented days ago is first billed a month after it was added.
+        obj["renewal_date"] = first_renewal.get(added_on, renewal)
         obj["added_on"] = added_on
         _vary(obj, slot.kind, rand)
         inventory[number] = obj
     return inventory
+
+
+def _added_on_pool(today: datetime.date) -> tuple[list[str], list[float], dict[str, str]]:
+    """added_on dates, their cumulative weights, and the first renewal of the recent ones."""
+    recent = [today - datetime.timedelta(days=d) for d in range(RECENT_DAYS)]
+    older = [today - datetime.timedelta(days=d) for d in range(RECENT_DAYS + 1, _OLDEST_DAYS)]
+    weights = [RECENT_SHARE / len(recent)] * len(recent)
+    weights += [(1 - RECENT_SHARE) / len(older)] * len(older)
+    first_renewal = {
+        day.isoformat(): (day + datetime.timedelta(days=RECENT_DAYS)).isoformat() for day in recent
+    }
+    dates = [day.isoformat() for day in recent + older]
+    return dates, list(itertools.accumulate(weights)), first_renewal
 
 
 def _draw_numbers(slots: list[_Slot], rand: Callable[[], float]) -> dict[str, _Slot]:

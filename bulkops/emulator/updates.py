@@ -2,6 +2,9 @@
 
 A null value is skipped, not refused: Plivo answered "changed" to legacy plivo-node's
 `app_id: null` and changed nothing (plivo-node issue #63).
+
+`compliance_application_id` is taken as another spelling of `compliance_id`: the current docs
+say `compliance_id`, the 2023 docs and Plivo's own SDKs say `compliance_application_id`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ UPDATE_KEYS: Final = (
     "subaccount",
     "alias",
     "compliance_id",
+    "compliance_application_id",
     "cnam_lookup",
     "cnam",
     "cnam_callback_url",
@@ -89,6 +93,7 @@ _SERVED: Final[dict[str, Callable[[str, Mapping[str, Any], str], dict[str, Any]]
     "subaccount": _subaccount,
     "alias": lambda value, obj, auth_id: {"alias": value},
     "compliance_id": _copy_to("compliance_application_id"),
+    "compliance_application_id": _copy_to("compliance_application_id"),
     "cnam_lookup": _cnam_lookup,
     "cnam": _copy_to("cnam"),
     "profile_uuid": _copy_to("profile_uuid"),
@@ -104,15 +109,22 @@ def _write_only(name: str, value: str) -> str:
 
 
 def _reputation(sent: Mapping[str, str], obj: Mapping[str, Any], change: Change) -> None:
-    """caller_reputation needs a business profile, sent now or already on the number."""
+    """Enabling caller_reputation needs a business profile in the same request.
+
+    Plivo's docs: "When set to enabled, profile_uuid is required". A profile already on the
+    number does not count: the request itself must carry a non-empty profile_uuid.
+    """
     profile = change.served.get("profile_uuid", obj["profile_uuid"])
     status = obj["caller_reputation_status"]
     wanted = sent.get("caller_reputation")
     if wanted is not None:
         _us_voice_only("caller_reputation", obj)
         _one_of("caller_reputation", wanted, ("enabled", "disabled"))
-        if wanted == "enabled" and not profile:
-            raise bad_request("profile_uuid is required when caller_reputation is enabled")
+        if wanted == "enabled" and not sent.get("profile_uuid"):
+            raise bad_request(
+                "profile_uuid is required when caller_reputation is enabled"
+                " (send it in the same request)"
+            )
         if wanted == "disabled":
             change.served["caller_reputation_status"] = None
         elif status not in _REPUTATION_ON or profile != obj["profile_uuid"]:
@@ -151,4 +163,10 @@ def _sent_fields(body: Mapping[str, object]) -> dict[str, str]:
         if not isinstance(value, str):
             raise bad_request(f"{name} must be a string, got {value!r}")
         result[name] = value
+    both = (result.get("compliance_id"), result.get("compliance_application_id"))
+    if None not in both and both[0] != both[1]:
+        raise bad_request(
+            "compliance_id and compliance_application_id are the same field and disagree;"
+            " give one of them"
+        )
     return result

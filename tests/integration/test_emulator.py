@@ -668,7 +668,8 @@ def test_inventory_looks_like_a_real_account() -> None:
     renewals = sorted(obj["renewal_date"] for obj in numbers)
     assert renewals[0] >= "2026-04-01"
     assert renewals[-1] <= "2026-06-30"
-    assert all(obj["added_on"] < TODAY.isoformat() for obj in numbers)
+    # A few numbers were rented today (see test_emulator_inventory for the recent share).
+    assert all(obj["added_on"] <= TODAY.isoformat() for obj in numbers)
 
 
 def test_hand_edits_show_in_listings_after_invalidate() -> None:
