@@ -32,6 +32,8 @@ UPDATE_KEYS: Final = (
     "caller_reputation_callback_url",
     "caller_reputation_callback_method",
 )
+# Other spellings Plivo accepts for a key, and the key they stand for.
+SYNONYMS: Final = {"compliance_application_id": "compliance_id"}
 WRITE_ONLY_KEYS: Final = frozenset(
     {
         "cnam_callback_url",
