@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bulkops.emulator import EmulatorConfig, Faults
+from bulkops.run import execution
 from bulkops.run.journal import Journal, Mark
 from tests.emulated import Cli, emulator_thread
 from tests.factories import new_run, task
@@ -85,6 +86,6 @@ def test_resume_without_an_id_skips_runs_with_nothing_left(tmp_path: Path) -> No
     newer = new_run(journal, rows, plan_name="b")
     journal.record(newer, [Mark(0, "succeeded", 1), Mark(1, "failed", 1, "no")])
     journal.set_status(newer, "stopped")
-    latest = journal.latest_unfinished()
+    latest = execution.resumable(journal)[0]
     assert latest is not None
     assert latest.id == older
