@@ -1,15 +1,17 @@
-"""Shared fixtures: a running Plivo emulator on 127.0.0.1, in the test's own event loop."""
+"""Shared fixtures: a running Plivo emulator in the test's own event loop; `cli` to run bulkops."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 
 from bulkops.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from tests.emulated import Cli
 
 # What `emulator` serves: small, unthrottled and well-behaved, so tests are fast and exact.
 DEFAULT_TEST_CONFIG = EmulatorConfig(numbers=200, seed=1, rate_limit=None)
@@ -42,3 +44,9 @@ async def make_emulator() -> AsyncIterator[MakeEmulator]:
             return await stack.enter_async_context(running_emulator(chosen))
 
         yield start
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
+    """Run bulkops commands against an emulator (`cli.use(running)`), state in tmp_path/state."""
+    return Cli(tmp_path / "state", monkeypatch, capsys)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator
-from tests.emulated import emulator_thread, run_cli
+from tests.emulated import Cli, emulator_thread
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 IVR, SUPPORT_QUEUE = "29986316244302815", "16632559604105954"
@@ -89,30 +88,16 @@ def assert_final_state(
 def test_each_example_plan_reaches_exactly_the_desired_state(
     plan: str,
     expect: Callable[[Obj], Obj | None],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Applying an example plan changes exactly the selected numbers, each once, and no other."""
     config = EmulatorConfig(numbers=600, seed=3, rate_limit=None)
     with emulator_thread(config) as running:
+        cli.use(running)
         before = copy.deepcopy(running.emulator.numbers)
-        code = run_cli(
-            monkeypatch,
-            running,
-            "apply",
-            str(PLANS / plan),
-            "--yes",
-            "--json",
-            "--rate",
-            "500",
-            "--max-changes",
-            "1000",
-            "--state-dir",
-            str(tmp_path),
-        )
-        summary = json.loads(capsys.readouterr().out)
-        assert code == 0
+        ran = cli.apply(PLANS / plan, "--max-changes", "1000")
+        summary = ran.json
+        assert ran.code == 0
         changed = assert_final_state(running, before, expect)
     counts = summary["counts"]
     assert summary["status"] == "finished"
@@ -123,30 +108,16 @@ def test_each_example_plan_reaches_exactly_the_desired_state(
     )
 
 
-def test_run_converges_through_fifteen_percent_faults(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_run_converges_through_fifteen_percent_faults(cli: Cli) -> None:
     """With 15 % of requests failing (5xx, dropped before and after applying), apply exits 0."""
     faults = Faults(error_rate=0.07, drop_rate=0.04, drop_after_rate=0.04)
     config = EmulatorConfig(numbers=600, seed=5, rate_limit=None, faults=faults)
     with emulator_thread(config) as running:
+        cli.use(running)
         before = copy.deepcopy(running.emulator.numbers)
-        code = run_cli(
-            monkeypatch,
-            running,
-            "apply",
-            str(PLANS / "reassign-to-ivr.yaml"),
-            "--yes",
-            "--json",
-            "--rate",
-            "500",
-            "--state-dir",
-            str(tmp_path),
-        )
-        summary = json.loads(capsys.readouterr().out)
-        assert code == 0, summary
+        ran = cli.apply(PLANS / "reassign-to-ivr.yaml")
+        summary = ran.json
+        assert ran.code == 0, summary
         wanted = {n: reassign(copy.deepcopy(o)) for n, o in before.items()}
         assert running.emulator.numbers == wanted
         faulted = sum(1 for s in running.emulator.served if s.status in (0, 500, 503))
@@ -155,11 +126,7 @@ def test_run_converges_through_fifteen_percent_faults(
 
 
 @pytest.mark.slow
-def test_apply_sits_just_under_the_account_limit(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_apply_sits_just_under_the_account_limit(cli: Cli, tmp_path: Path) -> None:
     """At --rate R against a limit of R/s, under 2 % of requests see 429 and ≥ 90 % of R is used."""
     rate = 80
     config = EmulatorConfig(numbers=800, seed=2, rate_limit=RateLimit(requests=rate, period=1.0))
@@ -168,21 +135,10 @@ def test_apply_sits_just_under_the_account_limit(
         "version: 1\nrules:\n  - name: all\n    select: {}\n    update: {alias: 'bulk {number}'}\n"
     )
     with emulator_thread(config) as running:
-        code = run_cli(
-            monkeypatch,
-            running,
-            "apply",
-            str(plan),
-            "--yes",
-            "--json",
-            "--rate",
-            str(rate),
-            "--state-dir",
-            str(tmp_path / "state"),
-        )
-        capsys.readouterr()
+        cli.use(running)
+        ran = cli("apply", plan, "--yes", "--json", "--rate", str(rate))
         served = list(running.emulator.served)
-    assert code == 0
+    assert ran.code == 0
     posts = [s for s in served if s.method == "POST"]
     throttled = sum(1 for s in served if s.status == 429)
     assert throttled < 0.02 * len(served), f"{throttled} of {len(served)} requests got 429"
@@ -192,47 +148,26 @@ def test_apply_sits_just_under_the_account_limit(
 
 
 def test_no_terminal_and_no_yes_refuses_and_sends_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without a terminal to confirm on, apply needs --yes: exit 3 and no mutating request."""
     with emulator_thread(EmulatorConfig(numbers=300, rate_limit=None)) as running:
         monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115
-        code = run_cli(
-            monkeypatch,
-            running,
-            "apply",
-            str(PLANS / "cleanup-unused.yaml"),
-            "--state-dir",
-            str(tmp_path),
-        )
+        cli.use(running)
+        ran = cli("apply", PLANS / "cleanup-unused.yaml")
         methods = {s.method for s in running.emulator.served}
-    assert code == 3
+    assert ran.code == 3
     assert methods <= {"GET"}
-    assert "--yes" in capsys.readouterr().err
+    assert "--yes" in ran.err
 
 
-def test_more_changes_than_allowed_refuses_and_sends_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_more_changes_than_allowed_refuses_and_sends_nothing(cli: Cli) -> None:
     """Over --max-changes, apply refuses with exit 3 even with --yes, and changes nothing."""
     with emulator_thread(EmulatorConfig(numbers=300, rate_limit=None)) as running:
-        code = run_cli(
-            monkeypatch,
-            running,
-            "apply",
-            str(PLANS / "cleanup-unused.yaml"),
-            "--yes",
-            "--max-changes",
-            "1",
-            "--state-dir",
-            str(tmp_path),
-        )
+        cli.use(running)
+        ran = cli("apply", PLANS / "cleanup-unused.yaml", "--yes", "--max-changes", "1")
         methods = {s.method for s in running.emulator.served}
         assert not running.emulator.mutations
-    assert code == 3
+    assert ran.code == 3
     assert methods <= {"GET"}
-    assert "more than the limit of 1" in capsys.readouterr().err
+    assert "more than the limit of 1" in ran.err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -10,51 +9,14 @@ from typing import Any
 
 import pytest
 
-from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, RunningEmulator
 from bulkops.emulator.errors import ApiError
-from tests.emulated import emulator_thread, run_cli
+from tests.emulated import Cli, emulator_thread
 
 # 76 US numbers (all start with 1, so they are sent first) and 24 from other countries.
 INVENTORY = EmulatorConfig(numbers=100, seed=3, rate_limit=None)
 NOT_US_VOICE = "cnam_lookup is available for US local and toll-free numbers only"
 OUTCOMES = ("succeeded", "failed", "unchanged", "stale", "skipped")
-
-
-def apply_json(
-    monkeypatch: pytest.MonkeyPatch,
-    running: RunningEmulator,
-    capsys: pytest.CaptureFixture[str],
-    plan: Path,
-    state: Path,
-    *extra: str,
-) -> tuple[int, dict[str, Any], str]:
-    """Run `apply PLAN --yes --json`; return the exit code, the JSON summary and stderr."""
-    capsys.readouterr()
-    code = run_cli(
-        monkeypatch,
-        running,
-        "apply",
-        str(plan),
-        "--yes",
-        "--json",
-        "--rate",
-        "500",
-        "--state-dir",
-        str(state),
-        *extra,
-    )
-    captured = capsys.readouterr()
-    summary: dict[str, Any] = json.loads(captured.out) if captured.out.strip() else {}
-    return code, summary, captured.err
-
-
-def show_tasks(state: Path, run_id: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    """`show RUN_ID --json`, as number → task."""
-    capsys.readouterr()
-    assert main(["show", run_id, "--json", "--state-dir", str(state)]) == 0
-    doc = json.loads(capsys.readouterr().out)
-    return {task["number"]: task for task in doc["tasks"]}
 
 
 def posts(running: RunningEmulator) -> list[str]:
@@ -98,65 +60,52 @@ def numbers_list(numbers: list[str]) -> str:
     return "{numbers: [" + ", ".join(f'"{n}"' for n in numbers) + "]}"
 
 
-def test_numbers_changed_since_review_are_skipped_as_stale(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_numbers_changed_since_review_are_skipped_as_stale(tmp_path: Path, cli: Cli) -> None:
     """Numbers that changed on Plivo after `plan --out` are reported stale and left alone."""
-    state = tmp_path / "state"
     with emulator_thread(INVENTORY) as running:
+        cli.use(running)
         numbers = running.emulator.numbers
         chosen = sorted(numbers)[:5]
         plan = write_plan(tmp_path / "p.yaml", numbers_list(chosen), '{alias: "Relabel {number}"}')
         saved = tmp_path / "reviewed.json"
-        assert run_cli(monkeypatch, running, "plan", str(plan), "--out", str(saved)) == 0
+        assert cli("plan", plan, "--out", saved).code == 0
         edited, gone, renewed = chosen[:3]
         numbers[edited]["alias"] = "Changed by hand"
         numbers[renewed]["renewal_date"] = "2099-01-01"
         del numbers[gone]
         running.emulator.invalidate_listings()
 
-        code, summary, _err = apply_json(monkeypatch, running, capsys, saved, state)
+        ran = cli.apply(saved)
+        summary = ran.json
         posted = posts(running)
         final_alias = numbers[edited]["alias"]
-    assert code == 1, "a reviewed plan not carried out in full is not a success"
+    assert ran.code == 1, "a reviewed plan not carried out in full is not a success"
     counts = summary["counts"]
     assert counts["stale"] == 3
     assert counts["succeeded"] == 2
     assert counts["planned"] == 5
     assert sorted(posted) == chosen[3:], "nothing was sent to a stale number"
     assert final_alias == "Changed by hand"
-    tasks = show_tasks(state, summary["run_id"], capsys)
+    tasks = cli.show(summary["run_id"])
     assert {n for n, t in tasks.items() if t["outcome"] == "stale"} == {edited, gone, renewed}
     assert "alias" in tasks[edited]["error"]
     assert "gone" in tasks[gone]["error"]
     assert "renewal_date" in tasks[renewed]["error"]
 
 
-def test_failure_count_threshold_stops_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_failure_count_threshold_stops_the_run(tmp_path: Path, cli: Cli) -> None:
     """With every update failing, `--max-failures 3` stops after a handful and skips the rest."""
     plan = write_plan(tmp_path / "p.yaml", "{type: local}", '{alias: "Fails {number}"}')
     with emulator_thread(INVENTORY) as running:
+        cli.use(running)
         fail_updates(running, 500, "internal server error", when=lambda _number: True)
-        code, summary, _ = apply_json(
-            monkeypatch,
-            running,
-            capsys,
-            plan,
-            tmp_path / "state",
-            "--max-failures",
-            "3",
-            "--max-retries",
-            "0",
-            "--concurrency",
-            "2",
-        )
+        ran = cli.apply(plan, "--max-failures", "3", "--max-retries", "0", "--concurrency", "2")
+        summary = ran.json
         posted = posts(running)
         statuses = {s.status for s in running.emulator.served if s.method == "POST"}
         assert not running.emulator.mutations
     counts = summary["counts"]
-    assert code == 1
+    assert ran.code == 1
     assert summary["status"] == "stopped"
     assert adds_up(counts)
     assert counts["planned"] >= 60
@@ -172,30 +121,21 @@ def test_failure_percentage_threshold(
     limit: str,
     status: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """`--max-failures P%` lets a run with fewer failures finish and stops one with more."""
     # Every non-US number refuses cnam_lookup: about a third of the tasks fail.
     plan = write_plan(tmp_path / "p.yaml", "{}", "{cnam_lookup: enabled}")
     with emulator_thread(INVENTORY) as running:
+        cli.use(running)
         foreign = sum(1 for n in running.emulator.numbers if not n.startswith("1"))
-        code, summary, _ = apply_json(
-            monkeypatch,
-            running,
-            capsys,
-            plan,
-            tmp_path / "state",
-            "--max-failures",
-            limit,
-            "--concurrency",
-            "2",
-        )
+        ran = cli.apply(plan, "--max-failures", limit, "--concurrency", "2")
+        summary = ran.json
         posted = posts(running)
     counts = summary["counts"]
     tasks = counts["planned"] - counts["unchanged"]
     assert 0.1 * tasks < foreign < 0.5 * tasks, "the inventory fits the thresholds under test"
-    assert code == 1
+    assert ran.code == 1
     assert summary["status"] == status
     assert adds_up(counts)
     if status == "finished":
@@ -208,102 +148,93 @@ def test_failure_percentage_threshold(
         assert len(posted) < tasks
 
 
-def test_plan_limit_on_changes_refuses_and_the_flag_overrides_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_plan_limit_on_changes_refuses_and_the_flag_overrides_it(tmp_path: Path, cli: Cli) -> None:
     """A plan's `limits.max_changes` refuses a bigger run (exit 3); `--max-changes` overrides it."""
-    state = tmp_path / "state"
     with emulator_thread(INVENTORY) as running:
+        cli.use(running)
         chosen = sorted(running.emulator.numbers)[:3]
         plan = write_plan(
             tmp_path / "p.yaml", numbers_list(chosen), '{alias: "Capped"}', "{max_changes: 1}"
         )
         saved = tmp_path / "reviewed.json"
-        assert run_cli(monkeypatch, running, "plan", str(plan), "--out", str(saved)) == 0
+        assert cli("plan", plan, "--out", saved).code == 0
         for source in (plan, saved):
-            code, _, err = apply_json(monkeypatch, running, capsys, source, state)
-            assert code == 3
-            assert "more than the limit of 1" in err
+            refused = cli.apply(source)
+            assert refused.code == 3
+            assert "more than the limit of 1" in refused.err
             assert not posts(running)
-        code, summary, err = apply_json(
-            monkeypatch, running, capsys, plan, state, "--max-changes", "3"
-        )
-        assert code == 0, err
+        ran = cli.apply(plan, "--max-changes", "3")
+        assert ran.code == 0, ran.err
         assert sorted(posts(running)) == chosen
-    assert summary["counts"]["succeeded"] == 3
+    assert ran.json["counts"]["succeeded"] == 3
 
 
-def test_a_request_plivo_refuses_fails_for_good_with_its_reason(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_request_plivo_refuses_fails_for_good_with_its_reason(tmp_path: Path, cli: Cli) -> None:
     """A 400 is not retried: that number is failed with Plivo's error text, the others succeed."""
-    state = tmp_path / "state"
     with emulator_thread(INVENTORY) as running:
+        cli.use(running)
         numbers = running.emulator.numbers
         us = sorted(n for n, o in numbers.items() if o["cnam_lookup"] == "disabled")[:3]
         mobile = min(n for n, o in numbers.items() if o["number_type"] == "mobile")
         plan = write_plan(
             tmp_path / "p.yaml", numbers_list([*us, mobile]), "{cnam_lookup: enabled}"
         )
-        code, summary, _ = apply_json(monkeypatch, running, capsys, plan, state)
+        ran = cli.apply(plan)
+        summary = ran.json
         posted = posts(running)
         refused = [
             s.status for s in running.emulator.served if s.method == "POST" and mobile in s.path
         ]
         final = {n: numbers[n]["cnam_lookup"] for n in [*us, mobile]}
-    assert code == 1
+    assert ran.code == 1
     assert summary["status"] == "finished"
     assert summary["counts"]["succeeded"] == 3
     assert summary["counts"]["failed"] == 1
     assert refused == [400], "sent once, never retried"
     assert sorted(posted) == sorted([*us, mobile])
     assert final == {**dict.fromkeys(us, "enabled"), mobile: None}
-    failed = show_tasks(state, summary["run_id"], capsys)[mobile]
+    failed = cli.show(summary["run_id"])[mobile]
     assert failed["outcome"] == "failed"
     assert failed["attempts"] == 1
     assert NOT_US_VOICE in failed["error"]
 
 
-def test_nothing_to_change_sends_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_nothing_to_change_sends_nothing(tmp_path: Path, cli: Cli) -> None:
     """Applying a plan a second time finds every number as planned: exit 0 and no change sent."""
     plan = write_plan(tmp_path / "p.yaml", "{type: tollfree}", '{alias: "TF {number}"}')
-    state = tmp_path / "state"
     with emulator_thread(INVENTORY) as running:
-        code, first, err = apply_json(monkeypatch, running, capsys, plan, state)
-        assert code == 0, err
+        cli.use(running)
+        ran = cli.apply(plan)
+        first = ran.json
+        assert ran.code == 0, ran.err
         assert first["counts"]["succeeded"] > 0
         sent = len(posts(running))
         served = len(running.emulator.served)
-        code, second, err = apply_json(monkeypatch, running, capsys, plan, state)
+        again = cli.apply(plan)
+        second = again.json
         assert {s.method for s in running.emulator.served[served:]} == {"GET"}
-    assert code == 0, err
+    assert again.code == 0, again.err
     assert second["status"] == "finished"
     assert second["counts"]["unchanged"] == second["counts"]["planned"] == sent
     assert second["counts"]["succeeded"] == 0
 
 
-def test_a_stopped_run_resumes_once_the_cause_is_fixed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_stopped_run_resumes_once_the_cause_is_fixed(tmp_path: Path, cli: Cli) -> None:
     """After the failure threshold stopped a run, `resume --retry-failed` completes every task."""
     plan = write_plan(tmp_path / "p.yaml", "{type: local}", '{alias: "Fixed {number}"}')
-    state = tmp_path / "state"
     with emulator_thread(INVENTORY) as running:
+        cli.use(running)
         working = running.emulator.update_number
         fail_updates(running, 500, "internal server error", when=lambda _number: True)
-        code, summary, _ = apply_json(
-            monkeypatch, running, capsys, plan, state, "--max-failures", "3", "--max-retries", "0"
-        )
-        assert code == 1
-        assert summary["status"] == "stopped"
+        ran = cli.apply(plan, "--max-failures", "3", "--max-retries", "0")
+        assert ran.code == 1
+        assert ran.json["status"] == "stopped"
         running.emulator.update_number = working  # type: ignore[method-assign]
-        code = main(["resume", "--yes", "--json", "--retry-failed", "--state-dir", str(state)])
-        resumed = json.loads(capsys.readouterr().out)
+        again = cli("resume", "--yes", "--json", "--retry-failed")
+        resumed = again.json
         changed = Counter(m.number for m in running.emulator.mutations)
         locals_ = {n for n, o in running.emulator.numbers.items() if o["number_type"] == "local"}
-    assert code == 0
+    assert again.code == 0
     assert resumed["status"] == "finished"
     assert resumed["counts"]["succeeded"] == resumed["counts"]["planned"]
     assert set(changed) == locals_

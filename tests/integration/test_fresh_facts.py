@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -13,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from bulkops.cli import main
 from bulkops.emulator import APPLICATION_IDS, EmulatorConfig, Faults, RunningEmulator
 from bulkops.emulator.errors import ApiError
-from tests.emulated import emulator_thread
+from tests.emulated import Cli, emulator_thread
 
-REPO = Path(__file__).resolve().parents[2]
 CLEANUP = """\
 version: 1
 name: cleanup
@@ -35,50 +31,6 @@ rules:
     select: {number_startswith: "1"}
     update: {alias: "kept {number}"}
 """
-
-
-class Cli:
-    """bulkops commands in-process against one emulator, with their output."""
-
-    def __init__(
-        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], state: Path
-    ) -> None:
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
-        self.state = state
-
-    def use(self, running: RunningEmulator) -> None:
-        for name, value in env(running).items():
-            if name.startswith("PLIVO_"):
-                self.monkeypatch.setenv(name, value)
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        stateful = args[0] not in ("plan", "validate")
-        code = main([*args, *(("--state-dir", str(self.state)) if stateful else ())])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def show(self, run_id: str) -> dict[str, dict[str, Any]]:
-        code, out, _ = self("show", run_id, "--json")
-        assert code == 0
-        return {task["number"]: task for task in json.loads(out)["tasks"]}
-
-
-def env(running: RunningEmulator) -> dict[str, str]:
-    import os
-
-    return {
-        **os.environ,
-        "PLIVO_API_URL": running.base_url,
-        "PLIVO_AUTH_ID": running.auth_id,
-        "PLIVO_AUTH_TOKEN": running.auth_token,
-    }
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
-    return Cli(monkeypatch, capsys, tmp_path / "state")
 
 
 def deletes(running: RunningEmulator) -> Counter[str]:
@@ -115,11 +67,9 @@ def test_resume_leaves_alone_what_others_changed_since_the_run_stopped(
     with emulator_thread(EmulatorConfig(numbers=100, seed=3, rate_limit=None)) as running:
         cli.use(running)
         refuse_first_unrent(running)
-        code, out, _ = cli(
-            "apply", str(plan), "--yes", "--json", "--max-failures", "0", "--concurrency", "1"
-        )
-        assert code == 1
-        run_id = json.loads(out)["run_id"]
+        ran = cli("apply", plan, "--yes", "--json", "--max-failures", "0", "--concurrency", "1")
+        assert ran.code == 1
+        run_id = ran.json["run_id"]
         pending = sorted(n for n, t in cli.show(run_id).items() if t["outcome"] == "pending")
         assert len(pending) >= 4
         linked, labelled, gone = pending[0], pending[1], pending[2]
@@ -131,11 +81,11 @@ def test_resume_leaves_alone_what_others_changed_since_the_run_stopped(
         running.emulator.delete_number(gone)  # someone else gave it back
         running.emulator.reset_records()
 
-        code, out, _ = cli("resume", "--yes", "--json")
-        summary = json.loads(out)
+        resumed = cli("resume", "--yes", "--json")
+        summary = resumed.json
         tasks = cli.show(run_id)
         sent = deletes(running)
-    assert code == 1, "stale tasks were not carried out: not a success"
+    assert resumed.code == 1, "stale tasks were not carried out: not a success"
     assert linked in numbers
     assert numbers[labelled]["alias"] == "HANDS OFF"
     assert sent[linked] == sent[labelled] == sent[gone] == 0
@@ -167,20 +117,20 @@ def test_resume_without_an_id_passes_over_a_superseded_run(cli: Cli, tmp_path: P
 
         running.emulator.update_number = first_fails  # type: ignore[method-assign]
         args = ("--yes", "--json", "--max-failures", "0", "--concurrency", "1")
-        code, out, _ = cli("apply", str(plan), *args)
-        older = json.loads(out)["run_id"]
-        assert code == 1
+        ran = cli("apply", plan, *args)
+        older = ran.json["run_id"]
+        assert ran.code == 1
         time.sleep(1.1)  # run ids and creation times are to the second
         plan.write_text(RELABEL.replace("kept {number}", "v2 {number}"))
-        code, out, _ = cli("apply", str(plan), "--yes", "--json")
-        newer = json.loads(out)["run_id"]
-        assert code == 0
+        ran = cli("apply", plan, "--yes", "--json")
+        newer = ran.json["run_id"]
+        assert ran.code == 0
         running.emulator.reset_records()
-        code, out, _ = cli("resume", "--yes")
+        resumed = cli("resume", "--yes")
         served = list(running.emulator.served)
-    assert code == 0
-    assert f"not resuming run {older}" in out
-    assert newer in out
+    assert resumed.code == 0
+    assert f"not resuming run {older}" in resumed.out
+    assert newer in resumed.out
     assert served == []
 
 
@@ -191,33 +141,22 @@ def test_resume_honours_max_changes(cli: Cli, tmp_path: Path) -> None:
     with emulator_thread(EmulatorConfig(numbers=100, seed=3, rate_limit=None)) as running:
         cli.use(running)
         refuse_first_unrent(running)
-        code, out, _ = cli(
-            "apply", str(plan), "--yes", "--json", "--max-failures", "0", "--concurrency", "1"
-        )
-        run_id = json.loads(out)["run_id"]
+        ran = cli("apply", plan, "--yes", "--json", "--max-failures", "0", "--concurrency", "1")
+        run_id = ran.json["run_id"]
         running.emulator.reset_records()
-        code, out, _ = cli("resume", run_id, "--yes", "--json", "--max-changes", "1")
+        resumed = cli("resume", run_id, "--yes", "--json", "--max-changes", "1")
         mutations = list(running.emulator.mutations)
-    assert code == 3
-    assert json.loads(out)["exit_code"] == 3
-    assert "more than the limit of 1" in json.loads(out)["reason"]
+    assert resumed.code == 3
+    assert resumed.json["exit_code"] == 3
+    assert "more than the limit of 1" in resumed.json["reason"]
     assert mutations == []
 
 
 # --- one run per account ------------------------------------------------------------------------
 
 
-def spawn_apply(running: RunningEmulator, plan: Path, state: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "bulkops", "apply", str(plan), "--yes", "--json"]
-    command += ["--rate", "500", "--concurrency", "2", "--state-dir", str(state)]
-    return subprocess.Popen(
-        command,
-        env=env(running),
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+def spawn_apply(cli: Cli, plan: Path) -> subprocess.Popen[bytes]:
+    return cli.spawn("apply", plan, "--yes", "--json", "--rate", "500", "--concurrency", "2")
 
 
 def wait_for(running: RunningEmulator, mutations: int) -> None:
@@ -239,14 +178,14 @@ def test_a_second_apply_on_the_same_account_refuses_and_names_the_run(
     plan.write_text(CLEANUP)
     with emulator_thread(SLOW) as running:
         cli.use(running)
-        first = spawn_apply(running, plan, cli.state)
+        first = spawn_apply(cli, plan)
         wait_for(running, 2)
-        code, out, err = cli("apply", str(plan), "--yes", "--json")
+        second = cli("apply", plan, "--yes", "--json")
         first.communicate(timeout=120)
         sent = deletes(running)
-    assert code == 3
-    assert "is busy" in err
-    assert "run " in json.loads(out)["reason"]
+    assert second.code == 3
+    assert "is busy" in second.err
+    assert "run " in second.json["reason"]
     assert first.returncode == 0
     assert sent
     assert max(sent.values()) == 1
@@ -259,14 +198,14 @@ def test_a_second_apply_with_wait_queues_and_finds_nothing_left(cli: Cli, tmp_pa
     plan.write_text(CLEANUP)
     with emulator_thread(SLOW) as running:
         cli.use(running)
-        first = spawn_apply(running, plan, cli.state)
+        first = spawn_apply(cli, plan)
         wait_for(running, 2)
-        code, out, err = cli("apply", str(plan), "--yes", "--json", "--wait")
+        second = cli("apply", plan, "--yes", "--json", "--wait")
         first.communicate(timeout=120)
         sent = deletes(running)
-    assert code == 0
-    assert "waiting" in err
-    assert json.loads(out)["counts"]["succeeded"] == 0
+    assert second.code == 0
+    assert "waiting" in second.err
+    assert second.json["counts"]["succeeded"] == 0
     assert sent
     assert max(sent.values()) == 1
 
@@ -298,9 +237,9 @@ def test_a_short_page_is_fetched_again_and_every_selected_number_is_done(
     with emulator_thread(EmulatorConfig(numbers=245, seed=3, rate_limit=None)) as running:
         cli.use(running)
         short_page_at(running, 100, times=1)
-        code, _, _ = cli("apply", str(plan), "--yes", "--json")
+        ran = cli("apply", plan, "--yes", "--json")
         numbers = running.emulator.numbers
-    assert code == 0
+    assert ran.code == 0
     assert all(obj["alias"] == "x" for obj in numbers.values())
 
 
@@ -311,10 +250,10 @@ def test_a_listing_that_stays_short_stops_before_any_change(cli: Cli, tmp_path: 
     with emulator_thread(EmulatorConfig(numbers=245, seed=3, rate_limit=None)) as running:
         cli.use(running)
         short_page_at(running, 100, times=1000)
-        code, _, err = cli("apply", str(plan), "--yes", "--json")
+        ran = cli("apply", plan, "--yes", "--json")
         mutations = list(running.emulator.mutations)
-    assert code == 1
-    assert "incomplete" in err
+    assert ran.code == 1
+    assert "incomplete" in ran.err
     assert mutations == []
 
 
@@ -327,13 +266,13 @@ def test_a_malformed_record_is_reported_and_never_journaled(cli: Cli, tmp_path: 
         template = dict(next(iter(running.emulator.numbers.values())))
         running.emulator.numbers["../x"] = {**template, "number": "../x"}
         running.emulator.invalidate_listings()
-        code, out, _ = cli("plan", str(plan), "--json")
-        assert code == 0
-        assert json.loads(out)["summary"]["malformed"] == 1
-        code, out, _ = cli("apply", str(plan), "--yes", "--json")
-        run_id = json.loads(out)["run_id"]
+        planned = cli("plan", plan, "--json")
+        assert planned.code == 0
+        assert planned.json["summary"]["malformed"] == 1
+        ran = cli("apply", plan, "--yes", "--json")
+        run_id = ran.json["run_id"]
         tasks = cli.show(run_id)
-    assert code == 0
+    assert ran.code == 0
     assert "../x" not in tasks
     assert len(tasks) == 30
 
@@ -361,21 +300,21 @@ def test_an_outage_stops_the_run_in_bounds_and_resume_converges(cli: Cli, tmp_pa
 
         emulator.update_number = down_after_20  # type: ignore[method-assign]
         started = time.monotonic()
-        code, out, _ = cli("apply", str(plan), "--yes", "--json", "--outage-timeout", "2")
+        ran = cli("apply", plan, "--yes", "--json", "--outage-timeout", "2")
         took = time.monotonic() - started
-        summary = json.loads(out)
+        summary = ran.json
         emulator.update_number, emulator.get_number = update, get  # type: ignore[method-assign]
         outage[0] = False
-        code_after, _, _ = cli("resume", summary["run_id"], "--yes", "--json")
+        resumed = cli("resume", summary["run_id"], "--yes", "--json")
         numbers = emulator.numbers
-    assert code == 1
+    assert ran.code == 1
     assert summary["status"] == "stopped"
     assert summary["resume"] == f"bulkops resume {summary['run_id']}"
     assert "no usable answer" in summary["stop_reason"]
     assert summary["counts"]["failed"] == 0, "tasks the outage stopped stay pending"
     assert summary["counts"]["pending"] > 0
     assert took < 30
-    assert code_after == 0
+    assert resumed.code == 0
     relabelled = [n for n in numbers if n.startswith("1")]
     assert all(numbers[n]["alias"] == f"kept {n}" for n in relabelled)
 
@@ -391,28 +330,29 @@ def test_a_saved_plan_refuses_another_account(cli: Cli, tmp_path: Path) -> None:
     config = EmulatorConfig(numbers=60, seed=3, rate_limit=None)
     with emulator_thread(config) as account_a, emulator_thread(config) as account_b:
         cli.use(account_a)
-        code, _, _ = cli("plan", str(plan), "--out", str(saved))
-        assert code == 0
+        assert cli("plan", plan, "--out", saved).code == 0
         cli.use(account_b)
-        code, out, err = cli("apply", str(saved), "--yes", "--json")
+        ran = cli("apply", saved, "--yes", "--json")
         served = list(account_b.emulator.served)
-    assert code == 2
-    assert account_a.auth_id in err
-    assert json.loads(out)["exit_code"] == 2
+    assert ran.code == 2
+    assert account_a.auth_id in ran.err
+    assert ran.json["exit_code"] == 2
     assert served == []
 
 
-def test_swapped_url_and_token_never_echo_the_token(cli: Cli, tmp_path: Path) -> None:
+def test_swapped_url_and_token_never_echo_the_token(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PLIVO_API_URL and PLIVO_AUTH_TOKEN swapped by mistake: exit 2, the token is not printed."""
     token = "s3cr3t-t0ken-value-9f8e7d"
     plan = tmp_path / "cleanup.yaml"
     plan.write_text(CLEANUP)
-    cli.monkeypatch.setenv("PLIVO_AUTH_ID", "MA" + "A" * 18)
-    cli.monkeypatch.setenv("PLIVO_API_URL", token)
-    cli.monkeypatch.setenv("PLIVO_AUTH_TOKEN", "https://api.plivo.com")
-    code, out, err = cli("plan", str(plan), "--json")
-    assert code == 2
-    assert token not in out + err
+    monkeypatch.setenv("PLIVO_AUTH_ID", "MA" + "A" * 18)
+    monkeypatch.setenv("PLIVO_API_URL", token)
+    monkeypatch.setenv("PLIVO_AUTH_TOKEN", "https://api.plivo.com")
+    ran = cli("plan", plan, "--json")
+    assert ran.code == 2
+    assert token not in ran.out + ran.err
 
 
 def test_show_csv_into_a_closed_pipe_ends_quietly(cli: Cli, tmp_path: Path) -> None:
@@ -421,20 +361,11 @@ def test_show_csv_into_a_closed_pipe_ends_quietly(cli: Cli, tmp_path: Path) -> N
     plan.write_text("version: 1\nrules:\n  - name: all\n    select: {}\n    update: {alias: x}\n")
     with emulator_thread(EmulatorConfig(numbers=200, seed=3, rate_limit=None)) as running:
         cli.use(running)
-        _, out, _ = cli("apply", str(plan), "--yes", "--json")
-        run_id = json.loads(out)["run_id"]
-        shell = f"{sys.executable} -m bulkops show {run_id} --csv --state-dir {cli.state} | head -1"
-        done = subprocess.run(
-            ["bash", "-o", "pipefail", "-c", shell],
-            env=env(running),
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert done.stdout.startswith("number,rule,action,outcome")
-    assert "Traceback" not in done.stderr
-    assert "BrokenPipe" not in done.stderr
+        run_id = cli("apply", plan, "--yes", "--json").json["run_id"]
+        done = cli.run("show", run_id, "--csv", into="head -1", timeout=60)
+    assert done.out.startswith("number,rule,action,outcome")
+    assert "Traceback" not in done.err
+    assert "BrokenPipe" not in done.err
 
 
 def test_a_number_claimed_during_the_run_is_not_unrented(cli: Cli, tmp_path: Path) -> None:
@@ -456,10 +387,10 @@ def test_a_number_claimed_during_the_run_is_not_unrented(cli: Cli, tmp_path: Pat
             delete(number)
 
         emulator.delete_number = claim_the_last  # type: ignore[method-assign]
-        code, out, _ = cli("apply", str(plan), "--yes", "--json", "--concurrency", "1")
-        tasks = cli.show(json.loads(out)["run_id"])
+        ran = cli("apply", plan, "--yes", "--json", "--concurrency", "1")
+        tasks = cli.show(ran.json["run_id"])
         sent = deletes(running)
-    assert code == 1
+    assert ran.code == 1
     assert claimed[0] in emulator.numbers
     assert sent[claimed[0]] == 0
     assert tasks[claimed[0]]["outcome"] == "stale"
@@ -486,13 +417,12 @@ def test_resume_never_overwrites_an_alias_set_since_the_run_stopped(
 
         emulator.update_number = first_fails  # type: ignore[method-assign]
         args = ("--yes", "--json", "--max-failures", "0", "--concurrency", "1")
-        code, out, _ = cli("apply", str(plan), *args)
-        run_id = json.loads(out)["run_id"]
+        run_id = cli("apply", plan, *args).json["run_id"]
         pending = sorted(n for n, t in cli.show(run_id).items() if t["outcome"] == "pending")
         emulator.numbers[pending[0]]["alias"] = "HANDS OFF"
-        code, out, _ = cli("resume", run_id, "--yes", "--json")
+        resumed = cli("resume", run_id, "--yes", "--json")
         tasks = cli.show(run_id)
-    assert code == 1
+    assert resumed.code == 1
     assert emulator.numbers[pending[0]]["alias"] == "HANDS OFF"
     assert tasks[pending[0]]["outcome"] == "stale"
     assert tasks[pending[0]]["before"]["alias"] != "HANDS OFF"

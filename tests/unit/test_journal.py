@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from bulkops.limits import FailureBudget, Limits
+from bulkops.run import execution
 from bulkops.run.execution import Settings
 from bulkops.run.journal import (
     DB_NAME,
@@ -38,7 +39,7 @@ def test_a_run_survives_reopening_the_journal(tmp_path: Path) -> None:
     journal.close()
 
     again = Journal(tmp_path)
-    assert again.latest_unfinished() is not None
+    assert execution.resumable(again)[0] is not None
     assert again.counts(run_id)["succeeded"] == 1
     failed = list(again.entries(run_id, ("failed",)))
     assert [(e.task.number, e.attempts, e.error) for e in failed] == [
@@ -164,7 +165,7 @@ def test_a_run_with_only_tasks_in_flight_is_resumable(tmp_path: Path) -> None:
     journal.record(run_id, [Mark(0, "succeeded", 1)])
     journal.record(run_id, Batch(lease=Lease(1, 3)))
     assert journal.counts(run_id)["pending"] == 0
-    latest = journal.latest_unfinished()
+    latest = execution.resumable(journal)[0]
     assert latest is not None
     assert latest.id == run_id
 
@@ -214,7 +215,7 @@ def test_a_journal_of_the_first_layout_is_migrated_when_opened(tmp_path: Path) -
     assert entries[0].state == "succeeded"
     assert (entries[1].task.action, entries[1].state) == ("unrent", "inflight")  # leased
     assert (entries[2].task.body, entries[2].state) == ((), "unchanged")
-    assert journal.latest_unfinished() == info
+    assert execution.resumable(journal)[0] == info
     journal.close()
     version = sqlite3.connect(tmp_path / DB_NAME).execute("PRAGMA user_version").fetchone()[0]
     assert version == LAYOUT_VERSION
