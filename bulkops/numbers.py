@@ -20,6 +20,10 @@ SERVICES: Final = ("voice", "sms", "mms")
 TENDLC_STATUSES: Final = ("UNREGISTERED", "PROCESSING", "COMPLETED")
 TOLL_FREE_VERIFICATIONS: Final = ("UNVERIFIED", "PENDING_VERIFICATION", "VERIFIED")
 ON_OFF: Final = ("enabled", "disabled")
+# Plivo keeps call and message records for 90 days, and a call query spans at most 30 of them.
+HISTORY_DAYS: Final = 90
+CALL_WINDOW_DAYS: Final = 30
+MESSAGE_SERVICES: Final = ("sms", "mms")
 CALLBACK_METHODS: Final = ("GET", "POST")
 
 # Every argument Plivo's "Update a number" accepts, in the order diffs show them.
@@ -91,6 +95,8 @@ class NumberRecord:
     profile_uuid: str | None = None
     caller_reputation_status: str | None = None
     region: str | None = None
+    added_on: str | None = None  # ISO YYYY-MM-DD, when it was rented
+    monthly_rental_rate: str | None = None  # USD, as Plivo writes it ("0.80000")
 
     @classmethod
     def from_api(cls, obj: Mapping[str, Any]) -> NumberRecord:
@@ -114,6 +120,8 @@ class NumberRecord:
             profile_uuid=obj.get("profile_uuid"),
             caller_reputation_status=obj.get("caller_reputation_status"),
             region=obj.get("region"),
+            added_on=obj.get("added_on"),
+            monthly_rental_rate=obj.get("monthly_rental_rate"),
         )
 
     def observed(self, field: str) -> str | None:

@@ -38,6 +38,8 @@ SHARED_KEYS: Final = (
     "tendlc_registration_status",
     "toll_free_sms_verification",
     "caller_reputation_status",
+    "added_on",
+    "monthly_rental_rate",
 )
 
 SHORT_PAGE_TRIES: Final = 3  # a page that comes back short is asked for this many times in all

@@ -16,7 +16,7 @@ from bulkops.limits import Limits
 from bulkops.numbers import WRITE_ONLY_FIELDS
 from bulkops.plan import schema
 from bulkops.plan.describe import INVALID
-from bulkops.plan.model import Plan, Rule, Selector, Unrent, Update
+from bulkops.plan.model import Guards, Plan, Rule, Selector, Unrent, Update
 from bulkops.plan.problems import Loc, Reporter
 from bulkops.plan.yamltree import Map, Node, Scalar, Seq, child, item
 
@@ -102,11 +102,20 @@ def _build_rule(fields: Fields) -> object:
         return INVALID
     values = fields.values
     action = values["update"] if "update" in values else Unrent()
+    if "guards" in values and not isinstance(action, Unrent):
+        hint = "guards keep numbers from being unrented; remove them from an update rule"
+        fields.add("guards", "guards apply to unrent rules only", hint)
+        return INVALID
     if isinstance(action, Unrent) and values["select"] == Selector():
         hint = "add a condition such as `numbers:` or `renewal_date:`"
         fields.add("select", "unrent with an empty select would unrent every number", hint)
         return INVALID
-    return Rule(name=values["name"], select=values["select"], action=action)
+    guards = values.get("guards", Guards())
+    return Rule(name=values["name"], select=values["select"], action=action, guards=guards)
+
+
+def _build_guards(fields: Fields) -> object:
+    return Guards(**fields.values) if fields.complete else INVALID
 
 
 def _build_limits(fields: Fields) -> object:
@@ -143,4 +152,5 @@ BUILDERS: Final[dict[str, Callable[[Fields], object]]] = {
     "select": _build_select,
     "update": _build_update,
     "limits": _build_limits,
+    "guards": _build_guards,
 }

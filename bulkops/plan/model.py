@@ -33,6 +33,25 @@ class DateCondition:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """`unused_for: 60d`: no call and no message, in or out, in the last `days` days.
+
+    `services` narrows what counts as use: "voice" (calls), "sms", "mms" (messages).
+    """
+
+    days: int
+    services: tuple[str, ...] = ("voice", "sms", "mms")
+
+    @property
+    def calls(self) -> bool:
+        return "voice" in self.services
+
+    @property
+    def message_types(self) -> tuple[str, ...]:
+        return tuple(service for service in self.services if service != "voice")
+
+
+@dataclass(frozen=True, slots=True)
 class Selector:
     """Every condition must hold; None (or empty) means "any"."""
 
@@ -49,6 +68,7 @@ class Selector:
     renewal_date: tuple[DateCondition, ...] = ()  # all must hold
     numbers: tuple[str, ...] | None = None  # only these, when given
     exclude: frozenset[str] = frozenset()  # never these
+    unused_for: Usage | None = None  # proven from Plivo's call and message records
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +90,19 @@ Action = Update | Unrent
 
 
 @dataclass(frozen=True, slots=True)
+class Guards:
+    """What an unrent rule keeps whatever it selects (each can be turned off explicitly)."""
+
+    rented_within_days: int = 30  # keep numbers rented fewer days ago than this; 0: off
+    tendlc_campaign: bool = True  # keep numbers linked to a 10DLC campaign
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     name: str
     select: Selector
     action: Action
+    guards: Guards = field(default_factory=Guards)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Final
 from bulkops import limits
 from bulkops.numbers import (
     CALLBACK_METHODS,
+    HISTORY_DAYS,
     ID_PATTERN,
     NUMBER_TYPES,
     ON_OFF,
@@ -110,6 +111,28 @@ class LimitValue:
 
 
 @dataclass(frozen=True, slots=True)
+class Days:
+    """A number of days written `30d`, from `minimum` to `maximum`; `why` explains the maximum."""
+
+    minimum: int
+    maximum: int
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePeriod:
+    """`60d`, or `{period: 60d, services: [voice]}`: see `model.Usage`."""
+
+    days: Days
+    services: Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Boolean:
+    """`true` or `false`, and nothing YAML merely reads as one (`yes`, `on`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Flag:
     """A key whose only meaningful value is `true`, such as `unrent`."""
 
@@ -168,6 +191,9 @@ Kind = (
     | Dates
     | Url
     | LimitValue
+    | Days
+    | UsagePeriod
+    | Boolean
     | Flag
     | Version
     | Section
@@ -227,6 +253,17 @@ SELECT: Final = Section(
         Key("renewal_date", Dates(), "renewal date conditions, all must hold"),
         Key("numbers", PhoneNumbers(), "only these numbers"),
         Key("exclude", _EXCLUDE, "never these numbers"),
+        Key(
+            "unused_for",
+            UsagePeriod(
+                Days(
+                    1, HISTORY_DAYS, f"Plivo keeps call and message records for {HISTORY_DAYS} days"
+                ),
+                Choice("service", SERVICES, many=True),
+            ),
+            "no call and no message, inbound or outbound, in this many days (`60d`); "
+            "`{period: 60d, services: [voice]}` counts only calls (voice) or messages (sms, mms)",
+        ),
     ),
 )
 
@@ -255,6 +292,24 @@ UPDATE: Final = Section(
     tuple(Key(name, _UPDATE_KINDS[name], "Number API update argument") for name in UPDATE_FIELDS),
 )
 
+GUARDS: Final = Section(
+    "guards",
+    (
+        Key(
+            "keep_rented_within",
+            Days(0, 3650),
+            "an unrent rule keeps numbers rented fewer days ago than this (default 30d; 0d: off)",
+            attr="rented_within_days",
+        ),
+        Key(
+            "keep_tendlc_campaign",
+            Boolean(),
+            "an unrent rule keeps numbers linked to a 10DLC campaign (default true)",
+            attr="tendlc_campaign",
+        ),
+    ),
+)
+
 RULE: Final = Section(
     "rule",
     (
@@ -264,6 +319,7 @@ RULE: Final = Section(
         Key("select", SELECT, "which numbers the rule applies to", required=True),
         Key("update", UPDATE, "the desired values; only differing fields are sent"),
         Key("unrent", Flag("give the selected numbers back to Plivo"), "`true` to unrent"),
+        Key("guards", GUARDS, "what an unrent rule keeps, whatever it selects"),
     ),
 )
 ACTIONS: Final = ("update", "unrent")

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
-from bulkops.numbers import NUMBER_PATTERN
+from bulkops.numbers import NUMBER_PATTERN, SERVICES
 from bulkops.plan import schema
 from bulkops.plan.dates import dates
 from bulkops.plan.describe import INVALID, choices_hint, clip, describe, is_int, show, text_of
+from bulkops.plan.model import Usage
 from bulkops.plan.problems import Reporter
 from bulkops.plan.templates import TemplateError, referenced_fields
-from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, item
+from bulkops.plan.yamltree import Broken, Map, Node, Scalar, Seq, child, item
 
 _DIGITS: Final = re.compile(r"[0-9]+")
 
@@ -219,6 +220,62 @@ def limit(kind: schema.LimitValue, node: Node, path: str, report: Reporter) -> o
         return INVALID
 
 
+_DAYS: Final = re.compile(r"([0-9]{1,5})d")
+
+
+def days(kind: schema.Days, node: Node, path: str, report: Reporter) -> object:
+    value = node.value if isinstance(node, Scalar) else None
+    match = _DAYS.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        hint = 'write a number of days such as "60d"'
+        if isinstance(value, int) and is_int(value) and 0 <= value <= kind.maximum:
+            hint = f'write "{value}d"'
+        report.add(node.loc, path, f"must be a number of days, not {describe(node)}", hint)
+        return INVALID
+    count = int(match.group(1))
+    if count > kind.maximum:
+        why = f": {kind.why}" if kind.why else ""
+        message = f"{count}d is more than {kind.maximum} days{why}"
+        report.add(node.loc, path, message, f"at most {kind.maximum}d")
+        return INVALID
+    if count < kind.minimum:
+        report.add(node.loc, path, f"must be at least {kind.minimum}d, not {count}d")
+        return INVALID
+    return count
+
+
+def usage_period(kind: schema.UsagePeriod, node: Node, path: str, report: Reporter) -> object:
+    if not isinstance(node, Map):
+        period = days(kind.days, node, path, report)
+        return INVALID if period is INVALID else Usage(cast(int, period))
+    known = ("period", "services")
+    for key, _value in node.entries:
+        if key.text not in known:
+            report.add(key.loc, child(path, key.text), "unknown key", "allowed: period, services")
+            return INVALID
+    period_node = node.get("period")
+    if period_node is None:
+        report.add(node.loc, path, "missing required key 'period'", "such as `period: 60d`")
+        return INVALID
+    period = days(kind.days, period_node, child(path, "period"), report)
+    services_node = node.get("services")
+    services: object = SERVICES
+    if services_node is not None:
+        services = choice(kind.services, services_node, child(path, "services"), report)
+    if period is INVALID or services is INVALID:
+        return INVALID
+    return Usage(cast(int, period), cast(tuple[str, ...], services))
+
+
+def boolean(kind: schema.Boolean, node: Node, path: str, report: Reporter) -> object:
+    value = node.value if isinstance(node, Scalar) else None
+    if isinstance(value, bool) and isinstance(node, Scalar) and node.text in ("true", "false"):
+        return value
+    hint = "write `true` or `false` (YAML also reads yes/no/on/off; bulkops does not take them)"
+    report.add(node.loc, path, f"must be true or false, not {describe(node)}", hint)
+    return INVALID
+
+
 def flag(kind: schema.Flag, node: Node, path: str, report: Reporter) -> object:
     value = node.value if isinstance(node, Scalar) else None
     if value is True:
@@ -258,6 +315,9 @@ CONVERTERS: Final[dict[type, Converter]] = {
     schema.Dates: dates,
     schema.Url: url,
     schema.LimitValue: limit,
+    schema.Days: days,
+    schema.UsagePeriod: usage_period,
+    schema.Boolean: boolean,
     schema.Flag: flag,
     schema.Version: version,
 }

@@ -345,15 +345,6 @@ class Journal:
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
         return _run_info(rows[0]) if rows else None
 
-    def latest_unfinished(self) -> RunInfo | None:
-        """The newest run with tasks still to send (a run can be left unfinished with none)."""
-        for info in self.runs():
-            if info.status != "finished":
-                counts = self.counts(info.id)
-                if counts["pending"] or counts["inflight"]:
-                    return info
-        return None
-
     def entries(self, run_id: str, states: Sequence[TaskState] | None = None) -> Iterator[Entry]:
         """Stream a run's tasks in order, optionally only those in `states`."""
         where, params = _state_filter(states, self._bounds(run_id))

@@ -8,8 +8,11 @@ from bulkops.numbers import NumberRecord
 from bulkops.tasks.model import RECORD_FIELDS, Task
 
 # Any change since review makes a task stale: what it writes, and what the plan's selectors read
-# (renewal date, services, 10DLC status, …) alike. Region is a label for people, not state.
-DRIFT_FIELDS: Final = tuple(name for name in RECORD_FIELDS if name != "region")
+# (renewal date, services, 10DLC status, …) alike. Region is a label for people, the rental rate
+# a price: neither is the number's state.
+DRIFT_FIELDS: Final = tuple(
+    name for name in RECORD_FIELDS if name not in ("region", "monthly_rental_rate")
+)
 
 
 def drift(task: Task, live: NumberRecord | None) -> tuple[str, ...]:
