@@ -11,12 +11,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bulkops.client import Credentials, ListingStats, PlivoClient
+from bulkops.client import MAX_PAGE_SIZE, Credentials, ListingStats, PlivoClient
+from bulkops.client.traffic import (
+    MESSAGE_LIST_PERIOD,
+    MESSAGE_LIST_REQUESTS,
+    Traffic,
+    TrafficPage,
+)
 from bulkops.limits import Limits
 from bulkops.numbers import NumberRecord
 from bulkops.pace import retry
 from bulkops.pace.breaker import DEFAULT_GIVE_UP, Breaker
 from bulkops.pace.throttle import Throttle
+from bulkops.pace.window import SlidingWindow
 
 SANDBOX_NUMBERS = 500
 SANDBOX_SEED = 1
@@ -37,6 +44,8 @@ class Target:
     sandbox_seed: int = SANDBOX_SEED
     timeout: float = 30.0
     outage_timeout: float = DEFAULT_GIVE_UP
+    # (requests, seconds): Plivo's own limit on the Message list; tests shrink it to save time.
+    message_window: tuple[int, float] = (MESSAGE_LIST_REQUESTS, MESSAGE_LIST_PERIOD)
 
     @property
     def rate(self) -> float:
@@ -59,6 +68,9 @@ class Account:
     sandbox: bool
     concurrency: int
     breaker: Breaker
+    message_window: SlidingWindow = field(
+        default_factory=lambda: SlidingWindow(MESSAGE_LIST_REQUESTS, MESSAGE_LIST_PERIOD)
+    )
     reads: Reads = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +96,7 @@ class Reads:
     def __init__(self, account: Account) -> None:
         self._account = account
         self.listings: list[ListingStats] = []
+        self.traffic_requests: dict[Traffic, int] = {}
 
     async def listed(
         self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
@@ -110,6 +123,27 @@ class Reads:
 
     async def get_number(self, number: str) -> NumberRecord:
         return await self._account.attempt(lambda: self._account.client.get_number(number))
+
+    async def traffic_page(
+        self,
+        traffic: Traffic,
+        query: Mapping[str, str],
+        limit: int = MAX_PAGE_SIZE,
+        offset: int = 0,
+    ) -> TrafficPage:
+        """A page of the Call or Message list; Message requests also keep to that list's limit."""
+        account = self._account
+        window = account.message_window if traffic == "messages" else None
+
+        async def op() -> TrafficPage:
+            if window is not None:
+                await window.wait()
+            return await account.client.list_traffic_page(traffic, query, limit, offset)
+
+        # A 429 from the Message list is that list's: it pauses its window, not the account.
+        paused = window if window is not None else account.throttle
+        self.traffic_requests[traffic] = self.traffic_requests.get(traffic, 0) + 1
+        return await retry.call(op, account.policy, paused, breaker=account.breaker)
 
 
 @contextlib.asynccontextmanager
@@ -139,6 +173,7 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             sandbox=target.sandbox,
             concurrency=target.concurrency,
             breaker=Breaker(target.outage_timeout),
+            message_window=SlidingWindow(*target.message_window),
         )
 
 

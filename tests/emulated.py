@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import os
 import shlex
@@ -23,10 +24,11 @@ from typing import Any
 import pytest
 
 from bulkops.emulator import EmulatorConfig, RunningEmulator, running_emulator
+from bulkops.emulator.state import Emulator
 
 REPO = Path(__file__).resolve().parents[1]
 # The commands that keep a journal and so take --state-dir.
-STATEFUL = frozenset({"apply", "resume", "runs", "show"})
+STATEFUL = frozenset({"apply", "plan", "resume", "runs", "show"})
 
 
 @contextlib.contextmanager
@@ -198,3 +200,23 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, running: RunningEmulator, *args: st
 
     point_cli_at(monkeypatch, running)
     return main(list(args))
+
+
+def unused_numbers(emulator: Emulator, days: int, *, guards: bool = True) -> set[str]:
+    """The numbers with no visible call or message in `days` days, from the history alone.
+
+    With `guards`, less those the default unrent guards keep: rented under 30 days ago, or on a
+    10DLC campaign.
+    """
+    since = emulator.clock.timestamp() - days * 86_400
+    today = emulator.today
+    unused = set()
+    for number, obj in emulator.numbers.items():
+        last = emulator.last_traffic(number, visible_only=True)
+        if last is not None and last.at >= since:
+            continue
+        added = datetime.date.fromisoformat(obj["added_on"][:10])
+        if guards and (obj.get("tendlc_campaign_id") or (today - added).days < 30):
+            continue
+        unused.add(number)
+    return unused

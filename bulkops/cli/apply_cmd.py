@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
                 task_list = await from_saved(saved, account, str(args.plan))
             else:
                 assert plan is not None
-                task_list = await from_plan(plan, account, date.today())
+                cache = common.usage_cache(args, account)
+                task_list = await from_plan(plan, account, date.today(), usage_cache=cache)
             if not args.json:
                 _show(task_list, saved is not None)
             await _guard(task_list, account, max_changes=chosen.max_changes, yes=args.yes)

@@ -21,6 +21,7 @@ from bulkops.account import SANDBOX_NUMBERS, Account, Target
 from bulkops.limits import LimitError
 from bulkops.pace.breaker import DEFAULT_GIVE_UP
 from bulkops.run.locks import AccountLock, hold_account
+from bulkops.selection.usage_cache import cache_path as usage_cache_path
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
 
@@ -160,8 +161,15 @@ def add_state_dir(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=DEFAULT_STATE_DIR,
         metavar="DIR",
-        help="where the run journal lives (default ./.bulkops)",
+        help="where the run journal and the usage cache live (default ./.bulkops)",
     )
+
+
+def usage_cache(args: argparse.Namespace, account: Account) -> Path | None:
+    """The account's usage cache; none for the sandbox, whose history is new at every start."""
+    if account.sandbox:
+        return None
+    return usage_cache_path(args.state_dir, account.auth_id)
 
 
 def configure_logging(verbose: int, log_format: str) -> None:

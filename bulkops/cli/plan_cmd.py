@@ -36,6 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--out", type=Path, metavar="FILE", help="save the reviewed plan, for `bulkops apply FILE`"
     )
     common.add_connection_options(parser, executes=False)
+    common.add_state_dir(parser)
     parser.set_defaults(run=run)
 
 
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     async def prepare() -> None:
         async with open_account(target) as account:
-            task_list = await from_plan(plan, account, date.today())
+            cache = common.usage_cache(args, account)
+            task_list = await from_plan(plan, account, date.today(), usage_cache=cache)
             box.append((task_list, account_ref(account)))
 
     anyio.run(prepare)

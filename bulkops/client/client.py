@@ -26,6 +26,7 @@ from bulkops.client.pages import (
     to_records,
     walk_pages,
 )
+from bulkops.client.traffic import PATH, Traffic, TrafficPage, parse_page
 from bulkops.client.transport import Pace, Transport
 from bulkops.numbers import (
     ID_PATTERN,
@@ -194,6 +195,34 @@ class PlivoClient:
     async def unrent_number(self, number: str) -> None:
         """Give the number back to Plivo (DELETE, 204). This cannot be undone."""
         await self._open.call("DELETE", f"Number/{check_number(number)}/")
+
+    # Calls and messages (read-only: the evidence that a number is in use)
+
+    async def list_traffic_page(
+        self,
+        traffic: Traffic,
+        query: Mapping[str, str],
+        limit: int = MAX_PAGE_SIZE,
+        offset: int = 0,
+    ) -> TrafficPage:
+        """One page of the Call or Message list matching `query` (Plivo's filters), newest first.
+
+        The Message list allows 20 requests a minute: pacing them is the caller's job.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be 1-{MAX_PAGE_SIZE}, got {limit!r}")
+        if offset < 0:
+            raise ValueError(f"offset must be 0 or more, got {offset!r}")
+        for name in ("to_number", "from_number"):
+            if name in query:
+                check_number(query[name].removeprefix("+"))
+        params = {**query, "limit": str(limit), "offset": str(offset)}
+        path = PATH[traffic]
+        body = await self._open.call("GET", path, params=params)
+        try:
+            return parse_page(traffic, body, limit)
+        except ValueError as exc:
+            raise self._open.malformed("GET", path, 200, str(exc)) from None
 
     # Applications and subaccounts (read-only: the plan refers to them by id)
 

@@ -10,7 +10,7 @@ import enum
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import anyio
 import structlog
@@ -24,10 +24,15 @@ from bulkops.client import (
 )
 from bulkops.limits import DEFAULT_MAX_RETRIES
 from bulkops.pace.breaker import Breaker
-from bulkops.pace.throttle import Throttle
 
 T = TypeVar("T")
 log = structlog.get_logger("bulkops.retry")
+
+
+class Pausable(Protocol):
+    """What a 429 pauses: the account's Throttle, or the Message list's own window."""
+
+    def pause(self, seconds: float) -> None: ...
 
 
 class Verdict(enum.Enum):
@@ -104,7 +109,7 @@ class Attempts:
 async def call(
     op: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
-    throttle: Throttle,
+    throttle: Pausable,
     attempts: Attempts | None = None,
     breaker: Breaker | None = None,
 ) -> T:

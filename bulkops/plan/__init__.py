@@ -5,12 +5,23 @@ Plivo, of selection or of runs.
 """
 
 from bulkops.plan.loader import load_plan, load_plan_text
-from bulkops.plan.model import NONE, DateCondition, Plan, Rule, Selector, Unrent, Update
+from bulkops.plan.model import (
+    NONE,
+    DateCondition,
+    Guards,
+    Plan,
+    Rule,
+    Selector,
+    Unrent,
+    Update,
+    Usage,
+)
 from bulkops.plan.problems import PlanError, Problem
 
 __all__ = [
     "NONE",
     "DateCondition",
+    "Guards",
     "Plan",
     "PlanError",
     "Problem",
@@ -18,6 +29,7 @@ __all__ = [
     "Selector",
     "Unrent",
     "Update",
+    "Usage",
     "load_plan",
     "load_plan_text",
 ]

@@ -6,7 +6,9 @@ lists tasks up to `max_rows`; `--json` carries everything.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from decimal import Decimal
 from typing import Any, Final
 
 from rich import box
@@ -16,7 +18,8 @@ from rich.text import Text
 
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.report.text import safe
-from bulkops.tasks.model import Change, Task, TaskList, task_json
+from bulkops.selection.screen import Evidence, Kept
+from bulkops.tasks.model import Change, Task, TaskList, monthly_savings, task_json
 
 NOTHING: Final = "∅"
 WRITE_ONLY: Final = "(write-only)"
@@ -41,9 +44,22 @@ def plan_to_json(task_list: TaskList) -> dict[str, Any]:
             },
             "fingerprint": task_list.fingerprint,
             "malformed": task_list.malformed,
+            "kept": len(task_list.kept),
+            "monthly_savings_usd": _usd(monthly_savings(task_list.tasks)),
+            "usage_reads": dataclasses.asdict(task_list.usage_reads),
         },
         "missing": [{"rule": rule, "number": number} for rule, number in task_list.missing],
+        "kept": [_kept_json(kept) for kept in task_list.kept],
     }
+
+
+def _kept_json(kept: Kept) -> dict[str, Any]:
+    last = None if kept.last_use is None else kept.last_use.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"rule": kept.rule, "number": kept.number, "reason": kept.reason, "last_use": last}
+
+
+def _usd(amount: Decimal) -> float:
+    return float(amount.quantize(Decimal("0.01")))
 
 
 def render_plan(result: TaskList, *, max_rows: int | None = None) -> RenderableType:
@@ -59,7 +75,27 @@ def render_plan(result: TaskList, *, max_rows: int | None = None) -> RenderableT
         if unrents:
             # Irreversible work must never hide behind the cut-off unannounced.
             parts.append(Text(f"  including {unrents:,} UNRENT not shown", style="bold red"))
+    if result.kept:
+        kept = result.kept if max_rows is None else result.kept[:max_rows]
+        parts.append(_kept_table(kept))
+        if len(kept) < len(result.kept):
+            parts.append(Text(f"… {len(result.kept) - len(kept):,} more kept (--json for all)"))
     return Group(*parts)
+
+
+def _kept_table(kept: tuple[Kept, ...]) -> Table:
+    table = Table(
+        title="kept (selected, but not unrented)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("number", no_wrap=True)
+    table.add_column("rule")
+    table.add_column("why")
+    for entry in kept:
+        table.add_row(Text(entry.number), Text(entry.rule, style="cyan"), Text(entry.reason))
+    return table
 
 
 def _summary(result: TaskList) -> Text:
@@ -71,6 +107,11 @@ def _summary(result: TaskList) -> Text:
     text.append(f", {s.unchanged:,} already as planned")
     if s.missing:
         text.append(f", {s.missing:,} named but not rented", style="yellow")
+    if result.kept:
+        text.append(f", {len(result.kept):,} kept by guards or in use")
+    savings = monthly_savings(result.tasks)
+    if savings:
+        text.append(f"\nthe unrents save ${_usd(savings):,.2f} a month in rental", style="bold")
     if result.malformed:
         skipped = f"\n{result.malformed:,} listed records skipped: their number is malformed"
         text.append(skipped, style="bold yellow")
@@ -103,9 +144,10 @@ def _task_table(tasks: tuple[Task, ...]) -> Table:
     for task in tasks:
         number, rule = Text(task.number), Text(task.rule, style="cyan")
         if task.action == "unrent":
-            table.add_row(
-                number, rule, Text("UNRENT", style="bold red"), _unrent_state(task.before)
-            )
+            state = _unrent_state(task.before)
+            if task.evidence is not None:
+                state.append("\n" + why_unused(task.evidence), style="yellow")
+            table.add_row(number, rule, Text("UNRENT", style="bold red"), state)
             continue
         for index, change in enumerate(task.changes):
             first = index == 0
@@ -120,6 +162,24 @@ def _change(change: Change) -> Text:
     text = Text(before, style="dim" if change.before is None else "")
     text.append(ARROW)
     text.append(_value(change.after), style="green")
+    return text
+
+
+_USE_WORDS: Final = {
+    "calls": "call",
+    "messages": "message",
+    "messages:sms": "SMS",
+    "messages:mms": "MMS",
+}
+
+
+def why_unused(evidence: Evidence) -> str:
+    """ "no call or message since 2026-10-03", and the last use seen before, if any."""
+    kinds = " or ".join(_USE_WORDS.get(key, key) for key in evidence.sources) or "use"
+    text = f"no {kinds} since {evidence.checked_since:%Y-%m-%d}"
+    last = evidence.last_use
+    if last is not None:
+        text += f" (last seen {last:%Y-%m-%d})"
     return text
 
 

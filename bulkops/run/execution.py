@@ -7,6 +7,7 @@ only places that write a run's status.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,8 @@ from bulkops.run.journal import Entry, Journal, RunInfo, RunStatus
 from bulkops.run.outcome import RunReport, summarize
 from bulkops.run.recheck import Recheck
 from bulkops.run.runner import INTERRUPTED, Runner
-from bulkops.tasks.model import TaskList
+from bulkops.run.usage_watch import UsageWatch
+from bulkops.tasks.model import TaskList, UsageCheck, usage_check
 
 Watcher = Callable[[Runner, anyio.CancelScope], Coroutine[Any, Any, None]]
 
@@ -31,12 +33,14 @@ class Settings:
     limits: Limits
     sandbox: bool = False
     sandbox_numbers: int | None = None
+    usage: UsageCheck | None = None  # what the unrents resting on usage evidence ask again
 
     def to_json(self) -> dict[str, Any]:
         return {
             "limits": self.limits.to_json(),
             "sandbox": self.sandbox,
             "sandbox_numbers": self.sandbox_numbers,
+            "usage": None if self.usage is None else self.usage.to_json(),
         }
 
     @classmethod
@@ -46,6 +50,7 @@ class Settings:
             limits=Limits.from_json(raw.get("limits") or {}),
             sandbox=bool(raw.get("sandbox")),
             sandbox_numbers=raw.get("sandbox_numbers"),
+            usage=UsageCheck.from_json(raw.get("usage")),
         )
 
 
@@ -66,6 +71,7 @@ def entries(task_list: TaskList) -> Iterator[Entry]:
 
 def start(journal: Journal, task_list: TaskList, account: Account, settings: Settings) -> str:
     """Freeze `task_list` as a new run (status running); return its id."""
+    settings = dataclasses.replace(settings, usage=usage_check(task_list.tasks))
     return journal.create_run(
         plan_name=task_list.plan_name,
         source=task_list.source,
@@ -100,6 +106,7 @@ async def execute(
     if checked is not None:
         journal.record(run_id, checked.marks)  # after retry_failed: stale beats failed
     journal.set_status(run_id, "running")
+    usage = _usage_watch(journal, run_id, account)
     runner = Runner(
         journal,
         run_id,
@@ -107,6 +114,7 @@ async def execute(
         max_failures=max_failures,
         durable=durable,
         suspects=frozenset() if checked is None else checked.suspects,
+        usage=usage,
     )
     started = anyio.current_time()
     status: RunStatus = "interrupted"  # what an abort, cancelling the runner midway, leaves
@@ -126,12 +134,26 @@ async def execute(
         run_id=run_id,
         status=status,
         counts=summarize(journal.counts(run_id)),
-        requests=progress.requests,
+        requests=progress.requests + (0 if usage is None else usage.requests),
         retries=progress.retries,
         throttled=progress.throttled,
         elapsed=anyio.current_time() - started,
         stop_reason=runner.stop_reason,
     )
+
+
+def _usage_watch(journal: Journal, run_id: str, account: Account) -> UsageWatch | None:
+    """The watch over use since the plan, for the unrents left that rest on usage evidence."""
+    info = journal.run(run_id)
+    check = None if info is None else Settings.of(info).usage
+    if check is None:
+        return None
+    unrents = (
+        (entry.task.number, entry.task.rule)
+        for entry in journal.iter_entries(run_id, ("pending", "inflight"))
+        if entry.task.action == "unrent"
+    )
+    return UsageWatch(check, account.reads, unrents, concurrency=account.concurrency)
 
 
 def _status(stop_reason: str | None) -> RunStatus:

@@ -22,6 +22,7 @@ from bulkops.pace.breaker import OutageError
 from bulkops.pace.pool import run_pool
 from bulkops.run.journal import Batch, Entry, Journal, Mark, TaskState
 from bulkops.run.recorder import Recorder
+from bulkops.run.usage_watch import UsageWatch
 from bulkops.tasks.drift import drift
 
 T = TypeVar("T")
@@ -65,6 +66,7 @@ class Runner:
         max_failures: FailureBudget | None = None,
         durable: bool = True,
         suspects: frozenset[int] = frozenset(),
+        usage: UsageWatch | None = None,
     ) -> None:
         self.journal = journal
         self.run_id = run_id
@@ -76,6 +78,7 @@ class Runner:
         self.stop_reason: str | None = None
         # Tasks a dead process may have sent whose outcome the re-check could not confirm.
         self._suspects = suspects
+        self._usage = usage
 
     def request_stop(self, reason: str) -> None:
         """Start no new task; in-flight ones finish and are recorded."""
@@ -158,9 +161,17 @@ class Runner:
         number = entry.task.number
         live = await self._retried(lambda: self.account.client.get_number(number), attempts)
         drifted = drift(entry.task, live)
-        if not drifted:
+        if drifted:
+            reason = "changed since planned: " + ", ".join(drifted) + "; not unrented"
+            return Mark(entry.seq, "stale", attempts.sent, reason)
+        watch = self._usage
+        if watch is None or not watch.watches(entry.task.rule):
             return None
-        reason = "changed since planned: " + ", ".join(drifted) + "; not unrented"
+        used = await watch.used_since_plan(number, entry.task.rule)
+        watch.done(number)
+        if used is None:
+            return None
+        reason = f"used since planned (at {used:%Y-%m-%d %H:%M:%S} UTC); not unrented"
         return Mark(entry.seq, "stale", attempts.sent, reason)
 
     async def _retried(self, op: Callable[[], Awaitable[T]], attempts: retry.Attempts) -> T:

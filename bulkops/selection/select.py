@@ -7,8 +7,9 @@ narrower, each record then tested by the rule's full `predicate`.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
@@ -20,10 +21,12 @@ from bulkops.numbers import NumberRecord
 from bulkops.plan import Plan, Rule
 from bulkops.selection.predicate import Predicate
 from bulkops.selection.query import Query, pushdown
+from bulkops.selection.screen import Evidence, Kept, screen
+from bulkops.selection.usage import Progress, Seen, Source, TrafficReads, UsageStats
 
 
-class Fetch(Protocol):
-    """The two reads selection needs; `bulkops.account.Reads` provides both."""
+class Fetch(TrafficReads, Protocol):
+    """The reads selection needs; `bulkops.account.Reads` provides them all."""
 
     async def listed(
         self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
@@ -42,6 +45,11 @@ class Selection:
     listings: int = 0  # distinct list queries run
     lookups: int = 0  # single-number GETs
     missing: tuple[tuple[str, str], ...] = ()  # (rule, number) named in a plan but not rented
+    # Usage rules only: why each selected number counts as unused; what was kept, and why.
+    evidence: Mapping[str, Mapping[str, Evidence]] = field(default_factory=dict)
+    kept: tuple[Kept, ...] = ()
+    seen: Mapping[Source, Mapping[str, Seen]] = field(default_factory=dict)  # to remember
+    usage: UsageStats = field(default_factory=UsageStats)
 
 
 async def select(
@@ -52,12 +60,17 @@ async def select(
     not_found: type[Exception] = LookupError,
     listing_concurrency: int = 2,
     lookup_concurrency: int = DEFAULT_CONCURRENCY,
+    now: datetime.datetime | None = None,
+    known: Mapping[Source, Mapping[str, Seen]] | None = None,
+    progress: Progress | None = None,
 ) -> Selection:
     """Run the fewest reads that answer every rule, and filter each record by its rules.
 
     Rules that name their numbers are answered by one GET per number (`not_found` from
     `get_number` means the number is not rented: reported in `missing`); every other rule by a
-    listing shared with the rules whose pushed-down filters are the same or narrower.
+    listing shared with the rules whose pushed-down filters are the same or narrower. Then
+    unrent rules' guards keep what they protect, and usage is read for `unused_for` rules
+    (`known`: what earlier runs read; `now`: the moment "the last N days" end).
     """
     matched: dict[str, list[NumberRecord]] = {rule.name: [] for rule in plan.rules}
     explicit = [rule for rule in plan.rules if rule.select.numbers is not None]
@@ -76,11 +89,25 @@ async def select(
     except BaseExceptionGroup as errors:
         # One failed read (bad credentials, say) fails the selection; show that error, not a group.
         raise first_error(errors) from errors
+    screened = await screen(
+        plan,
+        matched,
+        fetch,
+        today,
+        now or datetime.datetime.now(datetime.UTC),
+        known or {},
+        concurrency=lookup_concurrency,
+        progress=progress,
+    )
     return Selection(
-        matched=matched,
+        matched=screened.matched,
         listings=len(by_query),
         lookups=lookup.requests,
         missing=tuple(lookup.missing),
+        evidence=screened.evidence,
+        kept=screened.kept,
+        seen=screened.seen,
+        usage=screened.usage,
     )
 
 

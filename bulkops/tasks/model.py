@@ -6,7 +6,12 @@ outcome), is::
     {"number": "14155550100", "rule": "to-ivr", "action": "update" | "unrent",
      "changes": {FIELD: {"before": VALUE | null, "after": VALUE | null}},
      "body":    {FIELD: WIRE_VALUE},          # exactly what is POSTed; {} for an unrent
-     "before":  {RECORD_FIELD: VALUE | null}} # the number as planned against
+     "before":  {RECORD_FIELD: VALUE | null}, # the number as planned against
+     "evidence": null | {"last_call": TIME | null, "last_message": TIME | null,
+                         "checked_since": TIME, "checked_to": TIME}}  # unused_for rules
+
+TIME is ISO 8601 in UTC ("2026-10-03T14:00:00Z"). `evidence` says why an unrent of an
+`unused_for` rule counts the number as unused: no record of use seen since `checked_since`.
 
 `changes` is derived from `body` and `before`: a reader recomputes it and refuses a file where
 the two disagree. For `app_id`, values are application ids, never URIs.
@@ -14,15 +19,20 @@ the two disagree. For `app_id`, values are application ids, never URIs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import json
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal, cast, get_args
 
 from bulkops.limits import Limits
 from bulkops.numbers import UPDATE_FIELDS, InvalidNumberError, NumberRecord, check_number
+from bulkops.selection.screen import Evidence, Kept
+from bulkops.selection.usage import UsageStats
 
 Action = Literal["update", "unrent"]
 ACTIONS: Final = get_args(Action)
@@ -65,6 +75,42 @@ class Task:
     changes: tuple[Change, ...]
     body: Body
     before: NumberRecord
+    evidence: Evidence | None = None  # an unrent of an unused_for rule: why it counts as unused
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCheck:
+    """What the check right before each unrent asks of usage: any record since `since`.
+
+    `sources` names, per rule, the kinds of record that count as use (usage source keys).
+    Derived from the tasks' evidence (`usage_check`), and kept with a run for its resumes.
+    """
+
+    since: datetime.datetime
+    sources: Mapping[str, tuple[str, ...]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sources": {rule: list(keys) for rule, keys in sorted(self.sources.items())},
+        }
+
+    @classmethod
+    def from_json(cls, raw: object) -> UsageCheck | None:
+        """The check as `to_json` wrote it (None for none); TaskFormatError if malformed."""
+        if raw is None:
+            return None
+        try:
+            assert isinstance(raw, dict)
+            since = datetime.datetime.fromisoformat(raw["since"])
+            assert since.tzinfo is not None
+            sources = {
+                rule: tuple(str(key) for key in keys) for rule, keys in raw["sources"].items()
+            }
+            assert all(isinstance(rule, str) for rule in sources)
+        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+            raise TaskFormatError("'usage' must be {since: TIME, sources: {RULE: [...]}}") from None
+        return cls(since.astimezone(datetime.UTC), sources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +153,8 @@ class TaskList:
     stale: tuple[Stale, ...] = ()
     missing: tuple[tuple[str, str], ...] = ()  # (rule, number) named in the plan, not rented
     malformed: int = 0  # listed records skipped: their number could not safely be used
+    kept: tuple[Kept, ...] = ()  # selected, but kept by a guard or by usage
+    usage_reads: UsageStats = field(default_factory=UsageStats)  # what reading usage cost
 
     @property
     def planned(self) -> int:
@@ -150,7 +198,31 @@ def task_json(task: Task) -> dict[str, Any]:
         "changes": changes_json(task.changes),
         "body": dict(task.body),
         "before": before_state(task.before),
+        "evidence": None if task.evidence is None else task.evidence.to_json(),
     }
+
+
+def usage_check(tasks: Iterable[Task]) -> UsageCheck | None:
+    """What the unrents resting on usage evidence must ask again; None if none do."""
+    since: datetime.datetime | None = None
+    sources: dict[str, tuple[str, ...]] = {}
+    for task in tasks:
+        proof = task.evidence
+        if task.action != "unrent" or proof is None:
+            continue
+        since = proof.checked_to if since is None else min(since, proof.checked_to)
+        sources[task.rule] = tuple(dict.fromkeys((*sources.get(task.rule, ()), *proof.sources)))
+    return None if since is None else UsageCheck(since, sources)
+
+
+def monthly_savings(tasks: Iterable[Task]) -> Decimal:
+    """The monthly rental (USD) the unrents among `tasks` stop paying."""
+    total = Decimal(0)
+    for task in tasks:
+        if task.action == "unrent" and task.before.monthly_rental_rate:
+            with contextlib.suppress(InvalidOperation):
+                total += Decimal(task.before.monthly_rental_rate)
+    return total
 
 
 class TaskFormatError(ValueError):
@@ -181,7 +253,8 @@ def task_from_json(raw: object) -> Task:
     before = _record(raw.get("before"))
     if before.number != number:
         raise TaskFormatError(f"its before-state is for {before.number}")
-    return Task(number, rule, action, changes_for(body, before), body, before)
+    evidence = _evidence(raw.get("evidence"))
+    return Task(number, rule, action, changes_for(body, before), body, before, evidence)
 
 
 def shows_its_changes(raw: Mapping[str, Any], task: Task) -> bool:
@@ -194,6 +267,15 @@ def decode_task(number: str, rule: str, action: str, body: str, before: str) -> 
     pairs = ordered(json.loads(body).items())
     record = NumberRecord(**json.loads(before))
     return Task(number, rule, cast(Action, action), changes_for(pairs, record), pairs, record)
+
+
+def _evidence(raw: object) -> Evidence | None:
+    if raw is None:
+        return None
+    try:
+        return Evidence.from_json(raw)
+    except ValueError as exc:
+        raise TaskFormatError(f"'evidence': {exc}") from None
 
 
 def _body(raw: object) -> Body:

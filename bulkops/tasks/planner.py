@@ -7,6 +7,7 @@ task, or a conflict when the rules disagree; every conflict is collected before 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -16,6 +17,7 @@ from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.plan import NONE, Plan, Rule, Unrent
 from bulkops.plan.templates import compile_template
 from bulkops.selection import Selection
+from bulkops.selection.screen import Evidence
 from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import (
     Body,
@@ -59,7 +61,7 @@ Intent = str | Body
 
 def build(plan: Plan, selection: Selection) -> TaskList:
     """Turn a plan and its selection into the tasks that would change something."""
-    builder = _Builder(plan.rules)
+    builder = _Builder(plan.rules, selection.evidence)
     intents = {rule.name: _intent_maker(rule) for rule in plan.rules}
     shared = _shared_numbers(plan.rules, selection.matched)
     groups: dict[str, list[tuple[Rule, NumberRecord]]] = {}
@@ -75,7 +77,9 @@ def build(plan: Plan, selection: Selection) -> TaskList:
         conflicts.extend(builder.several(groups[number], intents))
     if conflicts:
         raise PlanConflictError(conflicts)
-    return builder.result(plan, selection.missing)
+    return dataclasses.replace(
+        builder.result(plan, selection.missing), kept=selection.kept, usage_reads=selection.usage
+    )
 
 
 def _shared_numbers(
@@ -152,7 +156,10 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
 class _Builder:
     """Accumulates tasks, unchanged numbers and per-rule counts as numbers are decided."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], evidence: Mapping[str, Mapping[str, Evidence]]
+    ) -> None:
+        self._evidence = evidence
         self._tasks: list[Task] = []
         self._unchanged: list[Task] = []
         self._counts = {rule.name: [0, 0, 0] for rule in rules}  # updates, unrents, unchanged
@@ -178,8 +185,12 @@ class _Builder:
         return conflicts
 
     def decide(self, rules: tuple[Rule, ...], record: NumberRecord, intent: Intent) -> None:
+        proof = next(
+            (p for r in rules if (p := self._evidence.get(r.name, {}).get(record.number))), None
+        )
         if isinstance(intent, str):
-            self._tasks.append(Task(record.number, rules[0].name, "unrent", (), (), record))
+            task = Task(record.number, rules[0].name, "unrent", (), (), record, proof)
+            self._tasks.append(task)
             self._count(rules, 1)
             return
         label = rules[0].name if len(rules) == 1 else "+".join(rule.name for rule in rules)
@@ -189,7 +200,7 @@ class _Builder:
             self._count(rules, 2)
             return
         body, changes = planned
-        self._tasks.append(Task(record.number, label, "update", changes, body, record))
+        self._tasks.append(Task(record.number, label, "update", changes, body, record, proof))
         self._count(rules, 0)
 
     def _count(self, rules: Iterable[Rule], slot: int) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from bulkops.account import Account
 from bulkops.client import NotFoundError
 from bulkops.plan import Plan
 from bulkops.selection import check_references, select
+from bulkops.selection import usage_cache as usage_cache_file
 from bulkops.selection.current import current_state
+from bulkops.selection.usage import Progress
 from bulkops.tasks.drift import drift
 from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList
 from bulkops.tasks.planner import build
@@ -26,15 +29,30 @@ def account_ref(account: Account) -> AccountRef:
     return AccountRef(auth_id=account.auth_id, api_url=account.location)
 
 
-async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
+async def from_plan(
+    plan: Plan,
+    account: Account,
+    today: date,
+    *,
+    usage_cache: Path | None = None,
+    progress: Progress | None = None,
+) -> TaskList:
+    """The plan's tasks on the account as it is now; usage read anew only past `usage_cache`."""
     await check_references(plan, account)
+    known = usage_cache_file.load(usage_cache) if usage_cache else {}
+    now = datetime.now(UTC)
     selection = await select(
         plan,
         account.reads,
         today,
         not_found=NotFoundError,
         lookup_concurrency=account.concurrency,
+        now=now,
+        known=known,
+        progress=progress,
     )
+    if usage_cache and selection.seen:
+        usage_cache_file.save(usage_cache, usage_cache_file.merged(known, selection.seen), now)
     return dataclasses.replace(build(plan, selection), malformed=account.reads.malformed)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator
-from tests.emulated import Cli, emulator_thread
+from tests.emulated import Cli, emulator_thread, unused_numbers
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 IVR, SUPPORT_QUEUE = "29986316244302815", "16632559604105954"
@@ -26,7 +26,7 @@ def _app_id(obj: Obj) -> str | None:
     return uri.rstrip("/").rsplit("/", 1)[-1] if uri else None
 
 
-def reassign(obj: Obj) -> Obj | None:
+def reassign(obj: Obj, unused: set[str] | None = None) -> Obj | None:
     if (
         obj["number_type"] == "local"
         and obj["voice_enabled"]
@@ -41,7 +41,7 @@ def reassign(obj: Obj) -> Obj | None:
     return obj
 
 
-def migrate(obj: Obj) -> Obj | None:
+def migrate(obj: Obj, unused: set[str] | None = None) -> Obj | None:
     if (
         obj["sub_account"] == MARKETING
         and obj["sms_enabled"]
@@ -52,19 +52,23 @@ def migrate(obj: Obj) -> Obj | None:
     return obj
 
 
-def cleanup(obj: Obj) -> Obj | None:
+def cleanup(obj: Obj, unused: set[str]) -> Obj | None:
+    """No call or message for 60 days (guards aside), renewing within the next 10 days."""
     today = date.today()
     renews = date.fromisoformat(obj["renewal_date"])
-    if obj["application"] is None and today <= renews <= today + timedelta(days=7):
+    if obj["number"] in unused and today <= renews <= today + timedelta(days=10):
         return None
     return obj
 
 
+Expect = Callable[[Obj, set[str]], Obj | None]  # a number, the account's unused numbers
+
+
 def assert_final_state(
-    running: RunningEmulator, before: dict[str, Obj], expect: Callable[[Obj], Obj | None]
+    running: RunningEmulator, before: dict[str, Obj], expect: Expect, unused: set[str]
 ) -> set[str]:
     """The account is exactly the expected state; return the numbers that had to change."""
-    wanted = {n: expect(copy.deepcopy(o)) for n, o in before.items()}
+    wanted = {n: expect(copy.deepcopy(o), unused) for n, o in before.items()}
     changed = {n for n, o in wanted.items() if o != before[n]}
     assert changed, "the plan selects nothing in this inventory: the test would prove nothing"
     after = running.emulator.numbers
@@ -87,7 +91,7 @@ def assert_final_state(
 )
 def test_each_example_plan_reaches_exactly_the_desired_state(
     plan: str,
-    expect: Callable[[Obj], Obj | None],
+    expect: Expect,
     cli: Cli,
 ) -> None:
     """Applying an example plan changes exactly the selected numbers, each once, and no other."""
@@ -95,10 +99,11 @@ def test_each_example_plan_reaches_exactly_the_desired_state(
     with emulator_thread(config) as running:
         cli.use(running)
         before = copy.deepcopy(running.emulator.numbers)
+        unused = unused_numbers(running.emulator, 60)
         ran = cli.apply(PLANS / plan, "--max-changes", "1000")
         summary = ran.json
         assert ran.code == 0
-        changed = assert_final_state(running, before, expect)
+        changed = assert_final_state(running, before, expect, unused)
     counts = summary["counts"]
     assert summary["status"] == "finished"
     assert counts["succeeded"] == len(changed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ import pytest
 
 from bulkops.cli import main
 from bulkops.emulator import EmulatorConfig, RunningEmulator
-from tests.emulated import emulator_thread, run_cli
+from tests.emulated import emulator_thread, run_cli, unused_numbers
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
 IVR, SUPPORT_QUEUE = "29986316244302815", "16632559604105954"
@@ -32,7 +33,7 @@ def _app_id(obj: Obj) -> str | None:
     return uri.rstrip("/").rsplit("/", 1)[-1] if uri else None
 
 
-def expect_reassign(numbers: dict[str, Obj]) -> Expected:
+def expect_reassign(numbers: dict[str, Obj], unused: set[str]) -> Expected:
     return {
         n: (
             "support-to-ivr",
@@ -50,7 +51,7 @@ def expect_reassign(numbers: dict[str, Obj]) -> Expected:
     }
 
 
-def expect_migrate(numbers: dict[str, Obj]) -> Expected:
+def expect_migrate(numbers: dict[str, Obj], unused: set[str]) -> Expected:
     return {
         n: (
             "move-415" if n.startswith("1415") else "move-212",
@@ -65,13 +66,13 @@ def expect_migrate(numbers: dict[str, Obj]) -> Expected:
     }
 
 
-def expect_cleanup(numbers: dict[str, Obj]) -> Expected:
+def expect_cleanup(numbers: dict[str, Obj], unused: set[str]) -> Expected:
     today = date.today()
     return {
         n: ("unused-renewing-soon", "unrent", {})
         for n, o in numbers.items()
-        if o["application"] is None
-        and today <= date.fromisoformat(o["renewal_date"]) <= today + timedelta(days=7)
+        if n in unused
+        and today <= date.fromisoformat(o["renewal_date"]) <= today + timedelta(days=10)
     }
 
 
@@ -83,7 +84,9 @@ def plan_json(
     *extra: str,
 ) -> dict[str, Any]:
     capsys.readouterr()
-    code = run_cli(monkeypatch, running, "plan", str(plan), "--json", "--rate", "500", *extra)
+    with tempfile.TemporaryDirectory() as state:  # the usage cache goes there, not into ./
+        words = ("plan", str(plan), "--json", "--rate", "500", "--state-dir", state, *extra)
+        code = run_cli(monkeypatch, running, *words)
     captured = capsys.readouterr()
     assert code == 0, captured.err
     doc: dict[str, Any] = json.loads(captured.out)
@@ -110,17 +113,18 @@ def only_reads(running: RunningEmulator) -> bool:
 )
 def test_plan_json_lists_exactly_the_numbers_to_change(
     plan: str,
-    expect: Callable[[dict[str, Obj]], Expected],
+    expect: Callable[[dict[str, Obj], set[str]], Expected],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`plan --json` shows every number the example plan changes, with each field's before/after."""
     with emulator_thread(INVENTORY) as running:
         before = copy.deepcopy(running.emulator.numbers)
+        unused = unused_numbers(running.emulator, 60)
         doc = plan_json(monkeypatch, running, capsys, PLANS / plan)
         assert only_reads(running), "a dry run sends only GET requests"
         assert running.emulator.numbers == before
-    expected = expect(before)
+    expected = expect(before, unused)
     assert expected, "the plan selects nothing in this inventory: the test would prove nothing"
     assert as_expected(doc) == expected
     summary = doc["summary"]
@@ -138,7 +142,7 @@ def test_unrent_tasks_show_what_the_number_is_before_it_goes(
     assert doc["tasks"]
     for task in doc["tasks"]:
         obj = numbers[task["number"]]
-        assert task["before"]["app_id"] is None
+        assert task["before"]["app_id"] == _app_id(obj)
         assert task["before"]["subaccount"] == obj["sub_account"]
         assert task["before"]["renewal_date"] == obj["renewal_date"]
 

@@ -27,6 +27,7 @@ rules:
   - name: drop-mobile
     select: {type: [mobile, national, fixed]}
     unrent: true
+    guards: {keep_rented_within: 0d, keep_tendlc_campaign: false} # this test is about resume
 """
 
 

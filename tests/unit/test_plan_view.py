@@ -97,6 +97,9 @@ def test_json_summary_has_totals_per_rule_and_fingerprint() -> None:
         },
         "fingerprint": result.fingerprint,
         "malformed": 0,
+        "kept": 0,
+        "monthly_savings_usd": 0.0,
+        "usage_reads": {"requests": 0, "probed": 0, "scanned": 0, "cached": 0},
     }
     assert doc["missing"] == [{"rule": "drop", "number": "14155559999"}]
 

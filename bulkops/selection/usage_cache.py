@@ -1,0 +1,110 @@
+"""What earlier runs read of each number's calls and messages, kept in the state directory.
+
+A nightly cleanup then reads only what is new since the night before. The cache is only ever a
+saving: an unreadable file is set aside and everything is read again. One file per account, so
+a state directory shared by several accounts never mixes their numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import structlog
+
+from bulkops.numbers import HISTORY_DAYS, NUMBER_PATTERN
+from bulkops.selection.usage import Seen, Source
+
+VERSION: Final = 1
+DIRECTORY: Final = "usage"
+
+log = structlog.get_logger("bulkops.usage")
+
+Known = dict[Source, dict[str, Seen]]
+
+
+def cache_path(state_dir: Path, auth_id: str) -> Path:
+    # auth_id comes from the environment: keep it from ever naming a path outside the directory.
+    safe = "".join(ch for ch in auth_id if ch.isalnum()) or "account"
+    return state_dir / DIRECTORY / f"{safe}.json"
+
+
+def load(path: Path) -> Known:
+    """What the file holds; nothing if it is missing or unreadable (then all is read again)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if raw.get("version") != VERSION:
+            raise ValueError(f"version {raw.get('version')!r}")
+        return {
+            Source.from_key(key): {number: _seen(entry) for number, entry in numbers.items()}
+            for key, numbers in raw["sources"].items()
+        }
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("usage_cache_unreadable", path=str(path), problem=str(exc)[:200])
+        return {}
+
+
+def save(path: Path, known: Mapping[Source, Mapping[str, Seen]], now: datetime.datetime) -> None:
+    """Write `known` (what is older than Plivo's history is dropped) atomically, private."""
+    horizon = now - datetime.timedelta(days=HISTORY_DAYS)
+    body = {
+        "version": VERSION,
+        "sources": {
+            source.key: {
+                number: _entry(seen)
+                for number, seen in sorted(numbers.items())
+                if seen.to >= horizon and NUMBER_PATTERN.fullmatch(number)
+            }
+            for source, numbers in sorted(known.items())
+        },
+    }
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(body, out, separators=(",", ":"))
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
+
+
+def merged(old: Known, new: Mapping[Source, Mapping[str, Seen]]) -> Known:
+    result = {source: dict(numbers) for source, numbers in old.items()}
+    for source, numbers in new.items():
+        result.setdefault(source, {}).update(numbers)
+    return result
+
+
+def _entry(seen: Seen) -> list[str | None]:
+    return [_iso(seen.to), _iso(seen.last), _iso(seen.quiet_since)]
+
+
+def _seen(entry: Any) -> Seen:
+    to, last, quiet = entry
+    to_time = _time(to)
+    if to_time is None:
+        raise ValueError("an entry without its time")
+    return Seen(to_time, _time(last), _time(quiet))
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _time(value: Any) -> datetime.datetime | None:
+    if value is None:
+        return None
+    moment = datetime.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"a time without its zone: {value!r}")
+    return moment
