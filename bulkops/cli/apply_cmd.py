@@ -12,6 +12,7 @@ from bulkops import limits
 from bulkops.account import Account, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import err, out
+from bulkops.cli.phases import phase_progress
 from bulkops.errors import Refused
 from bulkops.limits import Limits
 from bulkops.plan import load_plan
@@ -70,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
             else:
                 assert plan is not None
                 cache = common.usage_cache(args, account)
-                task_list = await from_plan(plan, account, date.today(), usage_cache=cache)
+                with phase_progress() as progress:
+                    task_list = await from_plan(
+                        plan, account, date.today(), usage_cache=cache, progress=progress
+                    )
             if not args.json:
                 _show(task_list, saved is not None)
             await _guard(task_list, account, max_changes=chosen.max_changes, yes=args.yes)

@@ -293,3 +293,12 @@ def test_the_message_list_never_answers_429(
         messages = [status for path, status in traffic_requests(running) if path == "Message"]
         assert len(messages) > 2 * 4  # the budget was crossed twice over
         assert 429 not in messages
+
+
+def test_reading_usage_shows_it_is_alive_in_a_log(cli: Cli, plan: Path) -> None:
+    """Without a terminal, -v logs the usage phase: a cron log shows where the minutes went."""
+    with emulator_thread(EmulatorConfig(numbers=100, seed=5, rate_limit=None)) as running:
+        cli.use(running)
+        ran = cli("plan", plan, "-v")
+        assert ran.code == 0
+        assert "phase=usage" in ran.err or '"phase": "usage"' in ran.err
