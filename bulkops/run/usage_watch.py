@@ -15,7 +15,7 @@ from typing import Final
 
 import anyio
 
-from bulkops.selection.usage import Seen, Source, TrafficReads, gather, latest
+from bulkops.selection.usage import OVERLAP, Seen, Source, TrafficReads, gather, latest
 from bulkops.tasks.model import UsageCheck
 
 MAX_AGE: Final = 10.0  # seconds a read of use may be old when an unrent relies on it
@@ -33,7 +33,8 @@ class UsageWatch:
         clock: Callable[[], float] = anyio.current_time,
         now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
-        self._check = check
+        # From a little before the plan's reading: records can land in the lists late.
+        self._since = check.since - OVERLAP
         self._reads = reads
         self._sources = {
             rule: tuple(Source.from_key(key) for key in keys)
@@ -58,7 +59,7 @@ class UsageWatch:
     async def used_since_plan(self, number: str, rule: str) -> datetime.datetime | None:
         """When `number` was used since the plan's evidence was read (None: not at all)."""
         await self._fresh()
-        since = self._check.since
+        since = self._since
         readings = [self._seen.get(s, {}).get(number) for s in self._sources.get(rule, ())]
         used = latest(r.last for r in readings if r is not None and r.used_since(since))
         # A source is left unread only when an earlier one already showed the number in use.
@@ -79,7 +80,7 @@ class UsageWatch:
                 return  # another caller read while this one queued
             started = self._clock()
             wanted = {
-                source: dict.fromkeys(numbers, self._check.since)
+                source: dict.fromkeys(numbers, self._since)
                 for source, numbers in self._pending.items()
                 if numbers
             }
