@@ -26,7 +26,7 @@ from bulkops.emulator import EmulatorConfig, RunningEmulator, running_emulator
 
 REPO = Path(__file__).resolve().parents[1]
 # The commands that keep a journal and so take --state-dir.
-STATEFUL = frozenset({"apply", "resume", "runs", "show"})
+STATEFUL = frozenset({"apply", "resume", "runs", "show", "revert"})
 
 
 @contextlib.contextmanager
