@@ -26,6 +26,7 @@ from bulkops.cli import plan_cmd as plan_cmd
 from bulkops.cli import resume_cmd as resume_cmd
 from bulkops.cli import revert_cmd as revert_cmd
 from bulkops.cli import runs_cmd as runs_cmd
+from bulkops.cli import schema_cmd as schema_cmd
 from bulkops.cli import show_cmd as show_cmd
 from bulkops.cli import validate_cmd as validate_cmd
 from bulkops.cli.common import err
@@ -41,6 +42,7 @@ COMMANDS = (
     show_cmd,
     revert_cmd,
     emulator_cmd,
+    schema_cmd,
 )
 
 
