@@ -28,7 +28,7 @@ from bulkops.emulator.state import Emulator
 
 REPO = Path(__file__).resolve().parents[1]
 # The commands that keep a journal and so take --state-dir.
-STATEFUL = frozenset({"apply", "plan", "resume", "runs", "show"})
+STATEFUL = frozenset({"apply", "plan", "resume", "revert", "runs", "show"})
 
 
 @contextlib.contextmanager

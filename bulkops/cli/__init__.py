@@ -24,14 +24,26 @@ from bulkops.cli import apply_cmd as apply_cmd
 from bulkops.cli import emulator_cmd as emulator_cmd
 from bulkops.cli import plan_cmd as plan_cmd
 from bulkops.cli import resume_cmd as resume_cmd
+from bulkops.cli import revert_cmd as revert_cmd
 from bulkops.cli import runs_cmd as runs_cmd
+from bulkops.cli import schema_cmd as schema_cmd
 from bulkops.cli import show_cmd as show_cmd
 from bulkops.cli import validate_cmd as validate_cmd
 from bulkops.cli.common import err
 from bulkops.errors import BulkopsError, ExitCode, first_error
 from bulkops.report.text import safe
 
-COMMANDS = (validate_cmd, plan_cmd, apply_cmd, resume_cmd, runs_cmd, show_cmd, emulator_cmd)
+COMMANDS = (
+    validate_cmd,
+    plan_cmd,
+    apply_cmd,
+    resume_cmd,
+    runs_cmd,
+    show_cmd,
+    revert_cmd,
+    emulator_cmd,
+    schema_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -151,6 +151,9 @@ class Key:
     doc: str
     required: bool = False
     attr: str = ""  # the model attribute it fills, when it differs from `name`
+    # Values as written in YAML, for docs/plan-format.md and the JSON Schema (both generated
+    # from here); each must load. Sections and lists are shown through their own keys instead.
+    examples: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:
@@ -214,9 +217,25 @@ _EXCLUDE: Final = PhoneNumbers(as_set=True, allow_empty=True)
 SELECT: Final = Section(
     "select",
     (
-        Key("type", Choice("number type", NUMBER_TYPES, many=True), "any of", attr="types"),
-        Key("services", Choice("service", SERVICES, many=True), "all of these enabled"),
-        Key("number_startswith", Digits(15), "the number begins with these digits"),
+        Key(
+            "type",
+            Choice("number type", NUMBER_TYPES, many=True),
+            "any of",
+            attr="types",
+            examples=("local", "[local, tollfree]"),
+        ),
+        Key(
+            "services",
+            Choice("service", SERVICES, many=True),
+            "all of these enabled",
+            examples=("[voice, sms]", "sms"),
+        ),
+        Key(
+            "number_startswith",
+            Digits(15),
+            "the number begins with these digits",
+            examples=('"1415"',),
+        ),
         Key(
             "subaccount",
             Ident(
@@ -227,14 +246,21 @@ SELECT: Final = Section(
                 none_means="for the main account",
             ),
             "owned by this subaccount, or `none` for the main account",
+            examples=("SAMKTG7Q2X9D4K1B8N3V", "none"),
         ),
-        Key("alias", Text(), "exactly this alias"),
+        Key("alias", Text(), "exactly this alias", examples=('"Main line"',)),
         Key(
             "application",
             _ident("application id", none=NONE, none_means="for no application linked"),
             "linked to this application, or `none` for no application",
+            examples=('"16632559604105954"', "none"),
         ),
-        Key("tendlc_campaign_id", _ident("10DLC campaign id"), "linked to this 10DLC campaign"),
+        Key(
+            "tendlc_campaign_id",
+            _ident("10DLC campaign id"),
+            "linked to this 10DLC campaign",
+            examples=("CMPT4EP",),
+        ),
         Key(
             "tendlc_registration_status",
             Choice(
@@ -243,16 +269,33 @@ SELECT: Final = Section(
                 suggest=(("registered", "COMPLETED"), ("in_progress", "PROCESSING")),
             ),
             "10DLC registration status",
+            examples=("COMPLETED",),
         ),
         Key(
             "toll_free_sms_verification",
             Choice("toll-free verification status", TOLL_FREE_VERIFICATIONS),
             "toll-free SMS verification status",
+            examples=("VERIFIED",),
         ),
-        Key("cnam_lookup", Choice("cnam_lookup setting", ON_OFF), "CNAM lookup setting"),
-        Key("renewal_date", Dates(), "renewal date conditions, all must hold"),
-        Key("numbers", PhoneNumbers(), "only these numbers"),
-        Key("exclude", _EXCLUDE, "never these numbers"),
+        Key(
+            "cnam_lookup",
+            Choice("cnam_lookup setting", ON_OFF),
+            "CNAM lookup setting",
+            examples=("enabled",),
+        ),
+        Key(
+            "renewal_date",
+            Dates(),
+            "renewal date conditions, all must hold",
+            examples=('{gte: "+0d", lte: "+7d"}', '"2026-12-31"'),
+        ),
+        Key(
+            "numbers",
+            PhoneNumbers(),
+            "only these numbers",
+            examples=('["14155550100", "14155550101"]',),
+        ),
+        Key("exclude", _EXCLUDE, "never these numbers", examples=('["14155550100"]',)),
         Key(
             "unused_for",
             UsagePeriod(
@@ -263,6 +306,7 @@ SELECT: Final = Section(
             ),
             "no call and no message, inbound or outbound, in this many days (`60d`); "
             "`{period: 60d, services: [voice]}` counts only calls (voice) or messages (sms, mms)",
+            examples=("60d", "{period: 30d, services: [voice]}"),
         ),
     ),
 )
@@ -286,10 +330,32 @@ _UPDATE_KINDS: Final[dict[str, Kind]] = {
     "caller_reputation_callback_url": Url(),
     "caller_reputation_callback_method": _METHOD,
 }
+_UPDATE_EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
+    "app_id": ('"29986316244302815"', "none"),
+    "subaccount": ("SASALE0N4W7E1U3I6O9A",),
+    "alias": ('"IVR {number}"',),
+    "compliance_id": ('"20372631212782797"',),
+    "cnam_lookup": ("enabled",),
+    "cnam": ('"ACME"',),
+    "cnam_callback_url": ('"https://hooks.example.com/cnam"',),
+    "cnam_callback_method": ("POST",),
+    "caller_reputation": ("disabled",),
+    "profile_uuid": ('"b1c2d3e4-0000-1111-2222-333344445555"',),
+    "caller_reputation_callback_url": ('"https://hooks.example.com/reputation"',),
+    "caller_reputation_callback_method": ("POST",),
+}
 # Built from UPDATE_FIELDS, so a new Number API field without a kind fails at import.
 UPDATE: Final = Section(
     "update",
-    tuple(Key(name, _UPDATE_KINDS[name], "Number API update argument") for name in UPDATE_FIELDS),
+    tuple(
+        Key(
+            name,
+            _UPDATE_KINDS[name],
+            "Number API update argument",
+            examples=_UPDATE_EXAMPLES.get(name, ()),
+        )
+        for name in UPDATE_FIELDS
+    ),
 )
 
 GUARDS: Final = Section(
@@ -300,12 +366,14 @@ GUARDS: Final = Section(
             Days(0, 3650),
             "an unrent rule keeps numbers rented fewer days ago than this (default 30d; 0d: off)",
             attr="rented_within_days",
+            examples=("30d", "0d"),
         ),
         Key(
             "keep_tendlc_campaign",
             Boolean(),
             "an unrent rule keeps numbers linked to a 10DLC campaign (default true)",
             attr="tendlc_campaign",
+            examples=("false",),
         ),
     ),
 )
@@ -314,28 +382,58 @@ RULE: Final = Section(
     "rule",
     (
         Key(
-            "name", Word("rule name", RULE_NAME_PATTERN, _NAME_SHAPE), "unique name", required=True
+            "name",
+            Word("rule name", RULE_NAME_PATTERN, _NAME_SHAPE),
+            "unique name",
+            required=True,
+            examples=("support-to-ivr",),
         ),
         Key("select", SELECT, "which numbers the rule applies to", required=True),
         Key("update", UPDATE, "the desired values; only differing fields are sent"),
-        Key("unrent", Flag("give the selected numbers back to Plivo"), "`true` to unrent"),
+        Key(
+            "unrent",
+            Flag("give the selected numbers back to Plivo"),
+            "`true` to unrent",
+            examples=("true",),
+        ),
         Key("guards", GUARDS, "what an unrent rule keeps, whatever it selects"),
     ),
 )
 ACTIONS: Final = ("update", "unrent")
 
+_LIMIT_EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
+    "rate": ("50",),
+    "concurrency": ("8",),
+    "max_changes": ("500",),
+    "max_failures": ("10", '"5%"'),
+    "max_retries": ("3",),
+}
 LIMITS: Final = Section(
     "limits",
-    tuple(Key(spec.name, LimitValue(spec), spec.doc) for spec in limits.SPECS),
+    tuple(
+        Key(spec.name, LimitValue(spec), spec.doc, examples=_LIMIT_EXAMPLES.get(spec.name, ()))
+        for spec in limits.SPECS
+    ),
 )
 
 PLAN: Final = Section(
     "plan",
     (
-        Key("version", Version(SUPPORTED_VERSIONS), "plan format version", required=True),
-        Key("name", Text(), "a name for the plan"),
-        Key("description", Text(), "what the plan is for"),
-        Key("exclude", _EXCLUDE, "numbers no rule may touch"),
+        Key(
+            "version",
+            Version(SUPPORTED_VERSIONS),
+            "plan format version",
+            required=True,
+            examples=("1",),
+        ),
+        Key("name", Text(), "a name for the plan", examples=("reassign-support-to-ivr",)),
+        Key(
+            "description",
+            Text(),
+            "what the plan is for",
+            examples=('"Point the Support numbers at the new IVR"',),
+        ),
+        Key("exclude", _EXCLUDE, "numbers no rule may touch", examples=('["14155550100"]',)),
         Key("rules", ListOf(RULE, unique="name"), "the rules, one or more", required=True),
         Key("limits", LIMITS, "run limits; command-line flags override them"),
     ),
