@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from bulkops.client import MAX_PAGE_SIZE, Credentials, ListingStats, PlivoClient
@@ -46,6 +47,8 @@ class Target:
     outage_timeout: float = DEFAULT_GIVE_UP
     # (requests, seconds): Plivo's own limit on the Message list; tests shrink it to save time.
     message_window: tuple[int, float] = (MESSAGE_LIST_REQUESTS, MESSAGE_LIST_PERIOD)
+    # Where this machine's bulkops processes count their Message list requests together.
+    state_dir: Path | None = None
 
     @property
     def rate(self) -> float:
@@ -173,8 +176,23 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             sandbox=target.sandbox,
             concurrency=target.concurrency,
             breaker=Breaker(target.outage_timeout),
-            message_window=SlidingWindow(*target.message_window),
+            message_window=SlidingWindow(
+                *target.message_window, ledger=_ledger(target, credentials)
+            ),
         )
+
+
+def state_file(state_dir: Path, auth_id: str, name: str) -> Path:
+    """A file of one account's in the state directory: `usage/AUTH_ID.NAME`."""
+    # auth_id comes from the environment: keep it from ever naming a path outside the directory.
+    safe = "".join(ch for ch in auth_id if ch.isalnum()) or "account"
+    return state_dir / "usage" / f"{safe}.{name}"
+
+
+def _ledger(target: Target, credentials: Credentials) -> Path | None:
+    if target.sandbox or target.state_dir is None:
+        return None  # a sandbox is a new account every time
+    return state_file(target.state_dir, credentials.auth_id, "message-window")
 
 
 @contextlib.asynccontextmanager

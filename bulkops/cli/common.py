@@ -88,6 +88,7 @@ def target(
         sandbox=args.sandbox if sandbox is None else sandbox,
         sandbox_numbers=sandbox_numbers or args.sandbox_numbers,
         outage_timeout=args.outage_timeout,
+        state_dir=getattr(args, "state_dir", None),
     )
 
 

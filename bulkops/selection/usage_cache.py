@@ -17,11 +17,11 @@ from typing import Any, Final
 
 import structlog
 
+from bulkops.account import state_file
 from bulkops.numbers import HISTORY_DAYS, NUMBER_PATTERN
 from bulkops.selection.usage import Seen, Source
 
 VERSION: Final = 1
-DIRECTORY: Final = "usage"
 
 log = structlog.get_logger("bulkops.usage")
 
@@ -29,9 +29,7 @@ Known = dict[Source, dict[str, Seen]]
 
 
 def cache_path(state_dir: Path, auth_id: str) -> Path:
-    # auth_id comes from the environment: keep it from ever naming a path outside the directory.
-    safe = "".join(ch for ch in auth_id if ch.isalnum()) or "account"
-    return state_dir / DIRECTORY / f"{safe}.json"
+    return state_file(state_dir, auth_id, "json")
 
 
 def load(path: Path) -> Known:

@@ -146,11 +146,36 @@ def test_the_message_window_never_lets_a_21st_request_into_the_minute() -> None:
     assert window.delay() == 0
 
 
-def test_a_429_on_the_message_list_pauses_its_window() -> None:
+def test_a_429_on_the_message_list_waits_out_a_whole_window() -> None:
+    """Someone else spent the minute: a short Retry-After would only meet 429 again."""
     clock = [0.0]
-    window = SlidingWindow(20, 60.0, clock=lambda: clock[0])
-    window.pause(7.5)
-    assert window.delay() == pytest.approx(7.5)
+    window = SlidingWindow(20, 60.0, margin=1.0, clock=lambda: clock[0])
+    window.pause(0.1)
+    assert window.delay() == pytest.approx(61.0)
+
+
+def test_processes_sharing_a_ledger_share_the_window(tmp_path: Path) -> None:
+    """`plan` then `apply` within the minute: the second counts the first's requests."""
+    clock = [0.0]
+    ledger = tmp_path / "usage" / "MA.message-window"
+    first = SlidingWindow(20, 60.0, margin=1.0, ledger=ledger, clock=lambda: clock[0])
+
+    async def sends(window: SlidingWindow, count: int) -> None:
+        for _ in range(count):
+            await window.wait()
+
+    anyio.run(sends, first, 20)
+    second = SlidingWindow(20, 60.0, margin=1.0, ledger=ledger, clock=lambda: clock[0])
+    clock[0] = 5.0
+
+    async def held_back() -> bool:
+        with anyio.move_on_after(0.2) as scope:
+            await second.wait()
+        return scope.cancelled_caught
+
+    assert anyio.run(held_back)  # it waits instead of sending a 21st request in the minute
+    assert second.delay() == pytest.approx(56.0)
+    assert ledger.stat().st_mode & 0o777 == 0o600
 
 
 def record(**fields: object) -> NumberRecord:
