@@ -71,7 +71,7 @@ class Faults:
     drop_after_rate: float = 0.0
     throttle_rate: float = 0.0
     latency: float = 0.0
-    latency_jitter: float = 0.0  # each request's latency drawn from latency × (1 ± this)
+    latency_jitter: float = 0.0  # each request's latency drawn from latency x (1 ± this)
     retry_after: float | None = None
     short_page_offset: int | None = None
     short_page_times: int | None = 1

@@ -1,4 +1,9 @@
-"""A fixed pool of workers pulling jobs from one iterator: memory stays flat for any job count.
+"""A pool of workers pulling jobs from one iterator: memory stays flat for any job count.
+
+How many jobs run at once follows an `Allowance` (a fixed count, or `InFlight`: the account's
+rate x the recent round trip). `ceiling` workers wait on one shared set of slots whose size is
+re-read after every job; a worker takes its job from the iterator only once it holds a slot, so
+nothing is started (nor leased in the journal) before it can be sent.
 
 Jobs handle their own failures (a failed number is data, not an exception). Only a run-level
 fault raised by `handle` (bad credentials, a broken journal) cancels the pool. `stopping` is
@@ -12,6 +17,8 @@ from typing import TypeVar
 
 import anyio
 
+from bulkops.pace.inflight import Allowance, Fixed
+
 T = TypeVar("T")
 
 
@@ -19,19 +26,30 @@ async def run_pool(
     jobs: Iterator[T],
     handle: Callable[[T], Awaitable[None]],
     *,
-    concurrency: int,
+    concurrency: int | Allowance,
     stopping: Callable[[], bool],
 ) -> None:
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    allowance = Fixed(concurrency) if isinstance(concurrency, int) else concurrency
+    slots = anyio.CapacityLimiter(allowance.allowed())
 
     async def worker() -> None:
         while not stopping():
-            job = next(jobs, None)
-            if job is None:
-                return
-            await handle(job)
+            async with slots:
+                if stopping():  # asked to stop while this worker waited for its slot
+                    return
+                job = next(jobs, None)
+                if job is None:
+                    return
+                await handle(job)
+            _resize(slots, allowance)
 
     async with anyio.create_task_group() as group:
-        for _ in range(concurrency):
+        for _ in range(allowance.ceiling):
             group.start_soon(worker)
+
+
+def _resize(slots: anyio.CapacityLimiter, allowance: Allowance) -> None:
+    # A smaller size lets running jobs finish and holds new ones back until they fit.
+    allowed = allowance.allowed()
+    if allowed != slots.total_tokens:
+        slots.total_tokens = allowed

@@ -45,7 +45,7 @@ async def recheck(
     states: tuple[TaskState, ...] = ("pending", "inflight", "failed")
     entries = list(journal.entries(run_id, states if failed_too else states[:2]))
     live = await current_state(
-        account.reads, {e.task.number for e in entries}, concurrency=account.concurrency
+        account.reads, {e.task.number for e in entries}, concurrency=account.inflight
     )
     marks: list[Mark] = []
     suspects: set[int] = set()

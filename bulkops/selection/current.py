@@ -14,6 +14,7 @@ from typing import Final, Protocol
 
 from bulkops.client import MAX_PAGE_SIZE, NotFoundError
 from bulkops.numbers import NumberRecord
+from bulkops.pace.inflight import Allowance
 from bulkops.pace.pool import run_pool
 
 FEW: Final = 2  # this many numbers or fewer: GETs, without probing the account's size
@@ -32,7 +33,7 @@ class Reads(Protocol):
 
 
 async def current_state(
-    reads: Reads, numbers: Collection[str], *, concurrency: int
+    reads: Reads, numbers: Collection[str], *, concurrency: int | Allowance
 ) -> dict[str, NumberRecord]:
     """number → its live record, for each of `numbers` still rented (an absent one is gone)."""
     wanted = frozenset(numbers)

@@ -15,8 +15,9 @@ from typing import Protocol
 import anyio
 
 from bulkops.errors import first_error
-from bulkops.limits import DEFAULT_CONCURRENCY
 from bulkops.numbers import NumberRecord
+from bulkops.pace.inflight import UNMEASURED, Allowance
+from bulkops.pace.pool import run_pool
 from bulkops.plan import Plan, Rule
 from bulkops.selection.predicate import Predicate
 from bulkops.selection.query import Query, pushdown
@@ -51,7 +52,7 @@ async def select(
     *,
     not_found: type[Exception] = LookupError,
     listing_concurrency: int = 2,
-    lookup_concurrency: int = DEFAULT_CONCURRENCY,
+    lookup_concurrency: int | Allowance = UNMEASURED,
 ) -> Selection:
     """Run the fewest reads that answer every rule, and filter each record by its rules.
 
@@ -151,12 +152,9 @@ class _Lookup:
         self.requests = 0
         self.missing: list[tuple[str, str]] = []
 
-    async def run(self, rules: list[Rule], concurrency: int) -> None:
+    async def run(self, rules: list[Rule], concurrency: int | Allowance) -> None:
         wanted = _wanted_numbers(rules, self._plan.exclude)
-        pending = iter(wanted)  # shared by the workers: next() never awaits, so no races
-        async with anyio.create_task_group() as group:
-            for _ in range(min(concurrency, len(wanted))):
-                group.start_soon(self._worker, pending)
+        await run_pool(iter(wanted), self._look, concurrency=concurrency, stopping=lambda: False)
         for rule in rules:
             predicate = Predicate(rule.select, self._today, self._plan.exclude)
             out = self._matched[rule.name]
@@ -170,13 +168,12 @@ class _Lookup:
                 elif predicate(record):
                     out.append(record)
 
-    async def _worker(self, pending: Iterable[str]) -> None:
-        for number in pending:
-            self.requests += 1
-            try:
-                self._found[number] = await self._fetch.get_number(number)
-            except self._not_found:
-                self._found[number] = None
+    async def _look(self, number: str) -> None:
+        self.requests += 1
+        try:
+            self._found[number] = await self._fetch.get_number(number)
+        except self._not_found:
+            self._found[number] = None
 
 
 def _wanted_numbers(rules: Iterable[Rule], plan_exclude: frozenset[str]) -> list[str]:

@@ -33,7 +33,7 @@ async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
         account.reads,
         today,
         not_found=NotFoundError,
-        lookup_concurrency=account.concurrency,
+        lookup_concurrency=account.inflight,
     )
     return dataclasses.replace(build(plan, selection), malformed=account.reads.malformed)
 
@@ -48,7 +48,7 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
             "run `bulkops plan --out` against this account instead"
         )
     numbers = [task.number for task in saved.tasks]
-    live = await current_state(account.reads, numbers, concurrency=account.concurrency)
+    live = await current_state(account.reads, numbers, concurrency=account.inflight)
     fresh: list[Task] = []
     stale: list[Stale] = []
     for task in saved.tasks:
