@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bulkops.client import Credentials, ListingStats, PlivoClient
+from bulkops.client import Credentials, Listing, ListingStats, PlivoClient
 from bulkops.limits import Limits
 from bulkops.numbers import NumberRecord
 from bulkops.pace import retry
@@ -89,16 +89,17 @@ class Reads:
 
     async def listed(
         self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
-    ) -> list[NumberRecord]:
+    ) -> Listing:
         stats = ListingStats()
         self.listings.append(stats)
-        return await self._account.client.list_matching(
+        kept = await self._account.client.list_matching(
             query,
             keep,
             page_concurrency=self._account.inflight.allowed,
             attempt=self._account.attempt,
             stats=stats,
         )
+        return Listing(kept, stats.total or 0)
 
     async def total(self, query: Mapping[str, str]) -> int:
         """How many numbers match `query`: one `limit=1` request."""

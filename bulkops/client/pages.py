@@ -67,6 +67,14 @@ class NumberPage:
         return len(self.records) if self.received < 0 else self.received
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The records of one complete listing that a caller kept, and the total it walked."""
+
+    records: list[NumberRecord]
+    total_count: int
+
+
 class ListingChanged(ListingError):
     """The account changed while it was being listed (its total moved): walk it again."""
 

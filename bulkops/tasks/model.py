@@ -23,6 +23,7 @@ from typing import Any, Final, Literal, cast, get_args
 
 from bulkops.limits import Limits
 from bulkops.numbers import UPDATE_FIELDS, InvalidNumberError, NumberRecord, check_number
+from bulkops.selection.query import Counted
 
 Action = Literal["update", "unrent"]
 ACTIONS: Final = get_args(Action)
@@ -107,10 +108,22 @@ class TaskList:
     stale: tuple[Stale, ...] = ()
     missing: tuple[tuple[str, str], ...] = ()  # (rule, number) named in the plan, not rented
     malformed: int = 0  # listed records skipped: their number could not safely be used
+    queries: tuple[Counted, ...] = ()  # the listings the tasks were selected with, and totals
+    reads: int = 0  # requests the planning sent (references, selection): apply sends them again
 
     @property
     def planned(self) -> int:
         return len(self.tasks) + len(self.unchanged) + len(self.stale)
+
+
+def covered(tasks: Iterable[Task], queries: Iterable[Counted]) -> frozenset[str]:
+    """The numbers of `tasks` that one of `queries` listed: a rule it served selected them."""
+    served = {rule for counted in queries for rule in counted.rules}
+    return frozenset(
+        task.number
+        for task in tasks
+        if task.rule in served or any(part in served for part in task.rule.split("+"))
+    )
 
 
 def ordered(pairs: Iterable[tuple[str, str]]) -> Body:

@@ -16,6 +16,7 @@ from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.plan import NONE, Plan, Rule, Unrent
 from bulkops.plan.templates import compile_template
 from bulkops.selection import Selection
+from bulkops.selection.query import Counted
 from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import (
     Body,
@@ -75,7 +76,7 @@ def build(plan: Plan, selection: Selection) -> TaskList:
         conflicts.extend(builder.several(groups[number], intents))
     if conflicts:
         raise PlanConflictError(conflicts)
-    return builder.result(plan, selection.missing)
+    return builder.result(plan, selection.missing, selection.listed)
 
 
 def _shared_numbers(
@@ -196,7 +197,9 @@ class _Builder:
         for rule in rules:
             self._counts[rule.name][slot] += 1
 
-    def result(self, plan: Plan, missing: tuple[tuple[str, str], ...]) -> TaskList:
+    def result(
+        self, plan: Plan, missing: tuple[tuple[str, str], ...], listed: tuple[Counted, ...]
+    ) -> TaskList:
         tasks = tuple(sorted(self._tasks, key=lambda task: task.number))
         unrents = sum(1 for task in tasks if task.action == "unrent")
         summary = Summary(
@@ -215,6 +218,7 @@ class _Builder:
             source=None if plan.source is None else str(plan.source),
             limits=plan.limits,
             missing=missing,
+            queries=listed,
         )
 
 

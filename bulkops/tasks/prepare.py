@@ -17,7 +17,7 @@ from bulkops.plan import Plan
 from bulkops.selection import check_references, select
 from bulkops.selection.current import current_state
 from bulkops.tasks.drift import drift
-from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList
+from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList, covered
 from bulkops.tasks.planner import build
 from bulkops.tasks.saved import AccountRef, SavedPlan, SavedPlanError
 
@@ -35,7 +35,11 @@ async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
         not_found=NotFoundError,
         lookup_concurrency=account.inflight,
     )
-    return dataclasses.replace(build(plan, selection), malformed=account.reads.malformed)
+    return dataclasses.replace(
+        build(plan, selection),
+        malformed=account.reads.malformed,
+        reads=account.throttle.granted,
+    )
 
 
 async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskList:
@@ -48,7 +52,13 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
             "run `bulkops plan --out` against this account instead"
         )
     numbers = [task.number for task in saved.tasks]
-    live = await current_state(account.reads, numbers, concurrency=account.inflight)
+    live = await current_state(
+        account.reads,
+        numbers,
+        concurrency=account.inflight,
+        queries=saved.queries,
+        covered=covered(saved.tasks, saved.queries),
+    )
     fresh: list[Task] = []
     stale: list[Stale] = []
     for task in saved.tasks:
@@ -66,6 +76,8 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
         source=saved.source,
         limits=saved.limits,
         stale=tuple(stale),
+        queries=saved.queries,
+        reads=account.throttle.granted,
     )
 
 
