@@ -19,6 +19,7 @@ from bulkops.report.diff import render_plan
 from bulkops.report.text import safe
 from bulkops.run import execution
 from bulkops.run.journal import Journal
+from bulkops.tasks import estimate
 from bulkops.tasks import saved as saved_plans
 from bulkops.tasks.model import TaskList
 from bulkops.tasks.prepare import from_plan, from_saved
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 task_list = await from_plan(plan, account, date.today())
             if not args.json:
                 _show(task_list, saved is not None)
+                out.print(f"to send: {estimate.of_run(task_list, chosen.value('rate')).text()}")
             await _guard(task_list, account, max_changes=chosen.max_changes, yes=args.yes)
             settings = execution.Settings(
                 limits=chosen, sandbox=args.sandbox, sandbox_numbers=args.sandbox_numbers

@@ -142,3 +142,26 @@ def test_resume_re_checks_by_the_run_s_own_listings(cli: Cli, tmp_path: Path) ->
     assert resumed.json["counts"]["succeeded"] == 102
     assert listed == ["type=tollfree"] * 6
     assert looked_up == 0
+
+
+def test_plan_estimates_what_apply_will_send(cli: Cli, tmp_path: Path) -> None:
+    """6 listing pages again plus 103 updates: ≈ 109 requests, ≈ 2 s at 59/s, said before apply."""
+    plan = tmp_path / "tf.yaml"
+    plan.write_text(TOLLFREE)
+    with emulator_thread(CONFIG) as running:
+        cli.use(running)
+        as_json = cli("plan", plan, "--json").json["summary"]["estimate"]
+        as_text = cli("plan", plan).out
+    assert as_json == {"requests": 109, "seconds": round(109 / 59, 1), "rate": 59.0}
+    assert "apply: ≈ 109 requests, ≈ 2 s at 59/s" in as_text
+
+
+def test_an_unrent_costs_two_requests_in_the_estimate(cli: Cli, tmp_path: Path) -> None:
+    """Each unrent is looked at right before its DELETE: the estimate counts both."""
+    plan = tmp_path / "drop.yaml"
+    plan.write_text(TOLLFREE.replace('update: {alias: "tf {number}"}', "unrent: true"))
+    with emulator_thread(CONFIG) as running:
+        cli.use(running)
+        summary = cli("plan", plan, "--json", "--rate", "10").json["summary"]
+    assert summary["unrents"] == 103
+    assert summary["estimate"] == {"requests": 6 + 2 * 103, "seconds": 21.2, "rate": 10.0}
