@@ -40,6 +40,8 @@ SHARED_KEYS: Final = (
     "caller_reputation_status",
     "added_on",
     "monthly_rental_rate",
+    "cnam",
+    "profile_uuid",
 )
 
 SHORT_PAGE_TRIES: Final = 3  # a page that comes back short is asked for this many times in all

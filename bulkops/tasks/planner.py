@@ -20,12 +20,10 @@ from bulkops.selection.query import Counted
 from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import (
     Body,
-    Change,
     RuleCounts,
     Summary,
     Task,
     TaskList,
-    changes_for,
     ordered,
 )
 
@@ -123,8 +121,8 @@ def _wire_value(field: str, value: str) -> str:
     return value
 
 
-def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]] | None:
-    """What to POST for `desired` on `record`, with its changes; None if nothing observable changes.
+def diff(record: NumberRecord, desired: Body) -> Body | None:
+    """What to POST for `desired` on `record`; None if nothing observable changes.
 
     Write-only fields ride along with an observable change and never make a request alone.
     `caller_reputation: enabled` always goes out with its `profile_uuid`, changed or not: Plivo
@@ -146,8 +144,7 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
         if profile:
             body = list(ordered([*body, ("profile_uuid", profile)]))
     # Usually every desired field changes: share `desired` rather than hold a copy per task.
-    sent = desired if len(body) == len(desired) else tuple(body)
-    return sent, changes_for(sent, record)
+    return desired if len(body) == len(desired) else tuple(body)
 
 
 class _Builder:
@@ -180,17 +177,16 @@ class _Builder:
 
     def decide(self, rules: tuple[Rule, ...], record: NumberRecord, intent: Intent) -> None:
         if isinstance(intent, str):
-            self._tasks.append(Task(record.number, rules[0].name, "unrent", (), (), record))
+            self._tasks.append(Task(record.number, rules[0].name, "unrent", (), record))
             self._count(rules, 1)
             return
         label = rules[0].name if len(rules) == 1 else "+".join(rule.name for rule in rules)
         planned = diff(record, intent)
         if planned is None:
-            self._unchanged.append(Task(record.number, label, "update", (), (), record))
+            self._unchanged.append(Task(record.number, label, "update", (), record))
             self._count(rules, 2)
             return
-        body, changes = planned
-        self._tasks.append(Task(record.number, label, "update", changes, body, record))
+        self._tasks.append(Task(record.number, label, "update", planned, record))
         self._count(rules, 0)
 
     def _count(self, rules: Iterable[Rule], slot: int) -> None:
