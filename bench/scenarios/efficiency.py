@@ -169,7 +169,9 @@ def resume_row(emulator: EmulatorProcess, work: Path, size: int) -> Row:
     work.mkdir(parents=True, exist_ok=True)
     plan, state = work / "saved.yaml", work / "state"
     plan.write_text(SAVED_PLAN.replace("bench saved", "bench resumed"))
-    reviewed = client_run(emulator, bulkops("plan", plan, "--out", work / "r.json"), work, 600)
+    reviewed = client_run(
+        emulator, bulkops("plan", plan, "--out", work / "r.json"), work, timeout=600
+    )
     check_exit(reviewed.measured, "bulkops plan --out")
     queries = saved_queries(work / "r.json")
     total = sum(q["total_count"] for q in queries)
