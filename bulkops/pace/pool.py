@@ -30,26 +30,51 @@ async def run_pool(
     stopping: Callable[[], bool],
 ) -> None:
     allowance = Fixed(concurrency) if isinstance(concurrency, int) else concurrency
-    slots = anyio.CapacityLimiter(allowance.allowed())
+    slots = _Slots(allowance)
 
     async def worker() -> None:
         while not stopping():
-            async with slots:
+            await slots.take()
+            try:
                 if stopping():  # asked to stop while this worker waited for its slot
                     return
                 job = next(jobs, None)
                 if job is None:
                     return
                 await handle(job)
-            _resize(slots, allowance)
+            finally:
+                slots.give()
 
     async with anyio.create_task_group() as group:
         for _ in range(allowance.ceiling):
             group.start_soon(worker)
 
 
-def _resize(slots: anyio.CapacityLimiter, allowance: Allowance) -> None:
-    # A smaller size lets running jobs finish and holds new ones back until they fit.
-    allowed = allowance.allowed()
-    if allowed != slots.total_tokens:
-        slots.total_tokens = allowed
+class _Slots:
+    """Jobs running at once, held to what the allowance says whenever one is about to start.
+
+    Not anyio.CapacityLimiter: its acquire and release each yield to the event loop, a cost paid
+    per request; a free slot here costs no yield at all. A smaller allowance lets running jobs
+    finish and holds new ones back until they fit.
+    """
+
+    def __init__(self, allowance: Allowance) -> None:
+        self._allowance = allowance
+        self.busy = 0
+        self._waiting = 0
+        self._freed = anyio.Event()
+
+    async def take(self) -> None:
+        while self.busy >= self._allowance.allowed():
+            self._waiting += 1
+            try:
+                await self._freed.wait()
+            finally:
+                self._waiting -= 1
+        self.busy += 1
+
+    def give(self) -> None:
+        self.busy -= 1
+        if self._waiting:  # wake the waiters to look again; an Event fires once, so a new one
+            self._freed.set()
+            self._freed = anyio.Event()
