@@ -10,9 +10,26 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import results
-from bench.scenarios import Context, checkpoint, overhead, rate, scale, sdk
+from bench.scenarios import (
+    Context,
+    checkpoint,
+    efficiency,
+    latency,
+    overhead,
+    rate,
+    scale,
+    sdk,
+)
 
-SCENARIOS: tuple[ModuleType, ...] = (rate, overhead, sdk, scale, checkpoint)
+SCENARIOS: tuple[ModuleType, ...] = (
+    rate,
+    overhead,
+    sdk,
+    scale,
+    checkpoint,
+    latency,
+    efficiency,
+)
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
 
 

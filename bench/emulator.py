@@ -37,6 +37,7 @@ class EmulatorSpec:
     numbers: int
     rate_limit: str = "off"  # "300/5" or "off"
     latency: float = 0.0
+    latency_jitter: float = 0.0  # each request's latency evenly in latency x (1 ± this)
     seed: int = 7
 
 
@@ -84,6 +85,7 @@ class EmulatorProcess:
             "--seed", str(spec.seed),
             "--rate-limit", spec.rate_limit,
             "--latency", str(spec.latency),
+            "--latency-jitter", str(spec.latency_jitter),
         ]  # fmt: skip
         with (self.workdir / "emulator.log").open("wb") as log:
             self._proc = subprocess.Popen(

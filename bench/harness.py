@@ -16,7 +16,7 @@ from typing import Any
 from bench.emulator import EmulatorProcess
 from bench.processes import PYTHON, Measured, run_measured
 
-NO_LIMIT_RATE = "1000000"  # bulkops --rate cannot be "off": a rate nothing reaches
+NO_LIMIT_RATE = "10000"  # bulkops --rate cannot be "off": its highest, which nothing here reaches
 
 
 @dataclass(frozen=True)
@@ -80,14 +80,15 @@ def bulkops_apply(
     state_dir: Path,
     *,
     rate: str | None,
-    concurrency: int,
+    concurrency: int | None,
     extra: Sequence[str] = (),
 ) -> list[str]:
-    """`bulkops apply` as a user runs it; rate None keeps bulkops' default (59/s)."""
+    """`bulkops apply` as a user runs it; None keeps bulkops' default (59/s; in flight ≤ 64)."""
     return [
         PYTHON, "-m", "bulkops", "apply", str(plan), "--yes", "--json",
         *(["--rate", rate] if rate else []),
-        "--concurrency", str(concurrency), "--state-dir", str(state_dir),
+        *(["--concurrency", str(concurrency)] if concurrency else []),
+        "--state-dir", str(state_dir),
         *extra,
     ]  # fmt: skip
 

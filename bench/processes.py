@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -114,6 +114,19 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+_PINNING = [True]
+
+
+@contextlib.contextmanager
+def sharing_cores() -> Iterator[None]:
+    """Inside: processes started are left to the scheduler, free to share every CPU."""
+    _PINNING.append(False)
+    try:
+        yield
+    finally:
+        _PINNING.pop()
+
+
 def pin(pid: int, cpu: int) -> None:
     """Keep `pid` (and the processes and threads it starts) on one CPU, if there are two or more.
 
@@ -122,5 +135,5 @@ def pin(pid: int, cpu: int) -> None:
     to the run-to-run noise.
     """
     cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) >= 2:
+    if len(cpus) >= 2 and _PINNING[-1]:
         os.sched_setaffinity(pid, {cpus[cpu % len(cpus)]})

@@ -1,7 +1,9 @@
 """The account bulkops acts on: a Plivo client at the run's pace, or an in-process sandbox.
 
 An `Account` bundles what every stage that talks to Plivo needs: the client, the shared throttle
-and the retry policy, plus `reads` for the stages that only read (listing and GETs, retried).
+and the retry policy, the in-flight allowance every request follows (tasks and listing pages
+alike: the rate x the round trips the client observes, up to `--concurrency`), plus `reads` for
+the stages that only read (listing and GETs, retried).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from bulkops.client import MAX_PAGE_SIZE, Credentials, ListingStats, PlivoClient
+from bulkops.client import MAX_PAGE_SIZE, Credentials, Listing, ListingStats, PlivoClient
 from bulkops.client.traffic import (
     MESSAGE_LIST_PERIOD,
     MESSAGE_LIST_REQUESTS,
@@ -23,6 +25,7 @@ from bulkops.limits import Limits
 from bulkops.numbers import NumberRecord
 from bulkops.pace import retry
 from bulkops.pace.breaker import DEFAULT_GIVE_UP, Breaker
+from bulkops.pace.inflight import InFlight
 from bulkops.pace.throttle import Throttle
 from bulkops.pace.window import SlidingWindow
 
@@ -30,7 +33,6 @@ SANDBOX_NUMBERS = 500
 SANDBOX_SEED = 1
 # Fixed, so that a plan saved in the sandbox applies to the sandbox (every start is a new server).
 SANDBOX_AUTH_ID = "MASANDBOX00000000001"
-LISTING_PAGE_CONCURRENCY = 4
 
 T = TypeVar("T")
 
@@ -69,7 +71,7 @@ class Account:
     auth_id: str
     api_url: str
     sandbox: bool
-    concurrency: int
+    inflight: InFlight
     breaker: Breaker
     message_window: SlidingWindow = field(
         default_factory=lambda: SlidingWindow(MESSAGE_LIST_REQUESTS, MESSAGE_LIST_PERIOD)
@@ -103,16 +105,17 @@ class Reads:
 
     async def listed(
         self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
-    ) -> list[NumberRecord]:
+    ) -> Listing:
         stats = ListingStats()
         self.listings.append(stats)
-        return await self._account.client.list_matching(
+        kept = await self._account.client.list_matching(
             query,
             keep,
-            page_concurrency=LISTING_PAGE_CONCURRENCY,
+            page_concurrency=self._account.inflight.allowed,
             attempt=self._account.attempt,
             stats=stats,
         )
+        return Listing(kept, stats.total or 0)
 
     async def total(self, query: Mapping[str, str]) -> int:
         """How many numbers match `query`: one `limit=1` request."""
@@ -153,6 +156,7 @@ class Reads:
 async def open_account(target: Target) -> AsyncIterator[Account]:
     """Open a client (starting the sandbox emulator first when asked) and close it after."""
     throttle = Throttle(rate=target.rate)
+    inflight = InFlight(target.concurrency, lambda: throttle.current_rate)
     async with contextlib.AsyncExitStack() as stack:
         if target.sandbox:
             credentials, api_url = await stack.enter_async_context(_sandbox(target))
@@ -162,8 +166,9 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             credentials,
             base_url=api_url,
             timeout=target.timeout,
-            max_connections=max(target.concurrency, LISTING_PAGE_CONCURRENCY * 2),
+            max_connections=target.concurrency,
             pace=throttle.wait,
+            observe=inflight.observe,
         )
         await stack.enter_async_context(client)
         max_retries: int = target.limits.value("max_retries")
@@ -174,7 +179,7 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             auth_id=credentials.auth_id,
             api_url=client.base_url,
             sandbox=target.sandbox,
-            concurrency=target.concurrency,
+            inflight=inflight,
             breaker=Breaker(target.outage_timeout),
             message_window=SlidingWindow(
                 *target.message_window, ledger=_ledger(target, credentials)

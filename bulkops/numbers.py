@@ -7,6 +7,7 @@ record, so that an inventory of 300k numbers stays small in memory.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -66,11 +67,14 @@ def check_number(value: object) -> str:
 
 
 def app_id_from_uri(uri: str | None) -> str | None:
-    """`/v1/Account/MA…/Application/2998…/` → `2998…`; None stays None."""
+    """`/v1/Account/MA…/Application/2998…/` → `2998…`; None stays None.
+
+    The id is interned: an account links a handful of applications to all of its numbers.
+    """
     if not uri:
         return None
     parts = [part for part in uri.split("/") if part]
-    return parts[-1] if parts else None
+    return sys.intern(parts[-1]) if parts else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bulkops.numbers import NumberRecord
 from bulkops.run.journal import Entry, Journal
-from bulkops.tasks.model import Action, Task, changes_for, ordered
+from bulkops.tasks.model import Action, Task, ordered
 
 AUTH_ID = "MA" + "A" * 18
 
@@ -25,7 +25,7 @@ def task(
         ordered(({"alias": "x"} if body is None else body).items()) if action == "update" else ()
     )
     record = NumberRecord(number, before.pop("number_type", "local"), **before)
-    return Task(number, rule, action, changes_for(pairs, record), pairs, record)
+    return Task(number, rule, action, pairs, record)
 
 
 def entries(tasks: Iterable[Task]) -> list[Entry]:

@@ -3,8 +3,10 @@
 No rate limit, no latency: whatever the two processes on this machine can push. Both list every
 number (4 pages at a time) and then update every alias with the same concurrency; throughput is
 the server-side rate of accepted updates. The two run in side-by-side pairs (the order
-alternating), and the ratio reported is the median of the pairs' ratios. A last run of bulkops
-in-process under cProfile shows where its time goes.
+alternating), and the ratio reported is the median of the pairs' ratios. CPU per request
+(client CPU time ÷ requests served) is compared the same way, twice: with the emulator and the
+client pinned to CPUs of their own (taskset), and with both free to share the cores. A last run
+of bulkops in-process under cProfile shows where its time goes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bench.harness import (
     paired,
     write_plan,
 )
-from bench.processes import PYTHON
+from bench.processes import PYTHON, sharing_cores
 from bench.results import Params, Row, ScenarioResult
 from bench.scenarios import Context
 
@@ -32,6 +34,7 @@ NAME = "overhead"
 TITLE = "2 engine overhead"
 CONCURRENCY = 16
 TARGET = 0.7
+CPU_TARGET = 1.3  # bulkops' client CPU per request ÷ the raw loop's
 
 
 def raw_loop(emulator: EmulatorProcess, work: Path, label: str) -> ClientRun:
@@ -75,6 +78,12 @@ def run(ctx: Context) -> ScenarioResult:
             lambda i: bulkops(emulator, work, f"bulkops{i}", []),
         )
         areas = profile(emulator, work)
+    with sharing_cores(), EmulatorProcess(EmulatorSpec(numbers=numbers), work / "shared") as shared:
+        shared_pairs = paired(
+            rounds,
+            lambda i: raw_loop(shared, work, f"sraw{i}"),
+            lambda i: bulkops(shared, work, f"sbulkops{i}", []),
+        )
     comparison = Comparison(pairs)
     rows = [
         Row(NAME, "raw aiohttp loop", params, describe(comparison.a), comparison.figures_a()),
@@ -88,9 +97,36 @@ def run(ctx: Context) -> ScenarioResult:
             target=f"≥ {TARGET} x raw",
             passed=comparison.ratio >= TARGET,
         ),
+        cpu_row("CPU per request, pinned apart", params, pairs),
+        cpu_row("CPU per request, sharing cores", params, shared_pairs),
         Row(NAME, "bulkops under cProfile", params, _areas_text(areas), {"profile": areas}),
     ]
     return ScenarioResult(NAME, TITLE, rows, details={"profile": areas})
+
+
+def cpu_row(case: str, params: Params, pairs: list[tuple[ClientRun, ClientRun]]) -> Row:
+    """Client CPU per request, bulkops ÷ raw loop, the median of side-by-side pairs."""
+    ratios = [b.client_cpu_ms_per_request / a.client_cpu_ms_per_request for a, b in pairs]
+    ratio = median(ratios)
+    raw = median([a.client_cpu_ms_per_request for a, _ in pairs])
+    ours = median([b.client_cpu_ms_per_request for _, b in pairs])
+    throughput = median([b.traffic.update_rate / a.traffic.update_rate for a, b in pairs])
+    return Row(
+        NAME,
+        case,
+        params,
+        f"{ratio:.2f} x raw (pairs {', '.join(f'{r:.2f}' for r in ratios)}): bulkops "
+        f"{ours:.3f} ms, raw loop {raw:.3f} ms per request; throughput {throughput:.2f} x raw",
+        {
+            "pair_ratios": [round(r, 4) for r in ratios],
+            "ratio": round(ratio, 4),
+            "bulkops_ms": round(ours, 4),
+            "raw_ms": round(raw, 4),
+            "throughput_ratio": round(throughput, 4),
+        },
+        target=f"≤ {CPU_TARGET} x raw",
+        passed=ratio <= CPU_TARGET,
+    )
 
 
 class Comparison:

@@ -119,6 +119,13 @@ def add_parser(subparsers: Any) -> None:
     faults.add_argument("--throttle-rate", type=_fraction, default=0.0, help="fraction given 429")
     faults.add_argument("--latency", type=_non_negative, default=0.0, help="seconds added to each")
     faults.add_argument(
+        "--latency-jitter",
+        type=_fraction,
+        default=0.0,
+        metavar="J",
+        help="each latency drawn evenly from latency x (1 - J) to latency x (1 + J)",
+    )
+    faults.add_argument(
         "--retry-after", type=_non_negative, default=None, help="Retry-After seconds on every 429"
     )
     faults.add_argument(
@@ -200,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
             drop_after_rate=args.drop_after_rate,
             throttle_rate=args.throttle_rate,
             latency=args.latency,
+            latency_jitter=args.latency_jitter,
             retry_after=args.retry_after,
             short_page_offset=args.short_page_at,
             short_page_times=args.short_page_times,

@@ -17,6 +17,7 @@ from bulkops.cli.phases import phase_progress
 from bulkops.errors import ExitCode
 from bulkops.plan import load_plan
 from bulkops.report.diff import plan_to_json, render_plan
+from bulkops.tasks import estimate
 from bulkops.tasks import saved as saved_plans
 from bulkops.tasks.model import TaskList
 from bulkops.tasks.prepare import account_ref, from_plan
@@ -65,10 +66,14 @@ def run(args: argparse.Namespace) -> int:
     [(task_list, where)] = box
     if args.out:
         saved_plans.save(args.out, task_list, where, datetime.now(UTC))
+    cost = estimate.of_apply(task_list, chosen.value("rate"), saved=args.out is not None)
     if args.json:
-        sys.stdout.write(json.dumps(plan_to_json(task_list), indent=2) + "\n")
+        doc = plan_to_json(task_list)
+        doc["summary"]["estimate"] = cost.to_json()
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         out.print(render_plan(task_list, max_rows=TERMINAL_ROWS))
+        out.print(f"apply: {cost.text()}")
     if args.out:
         err.print(f"saved the reviewed plan to {args.out}; run it with: bulkops apply {args.out}")
     return ExitCode.OK

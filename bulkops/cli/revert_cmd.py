@@ -18,6 +18,7 @@ from bulkops.errors import ExitCode, UsageError
 from bulkops.report.revert_view import render_revert, revert_json
 from bulkops.run.execution import Settings
 from bulkops.run.journal import Journal, RunInfo
+from bulkops.tasks import estimate
 from bulkops.tasks import saved as saved_plans
 from bulkops.tasks.revert import Revert, build_revert
 
@@ -55,10 +56,15 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     if args.out:
         _save(args.out, revert, info, now)
+    # Applied as a saved plan: its drift check, then its sends, at the run's own rate.
+    cost = estimate.of_apply(revert.task_list, revert.task_list.limits.value("rate"), saved=True)
     if args.json:
-        sys.stdout.write(json.dumps(revert_json(revert, info, counts, now), indent=2) + "\n")
+        doc = revert_json(revert, info, counts, now)
+        doc["summary"]["estimate"] = cost.to_json()
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         out.print(render_revert(revert, info, counts, now, max_rows=TERMINAL_ROWS))
+        out.print(f"apply: {cost.text()}")
     if args.out:
         err.print(f"saved the revert to {args.out}; run it with: bulkops apply {args.out}")
     return ExitCode.OK

@@ -23,6 +23,7 @@ from bulkops.client.errors import (
 )
 from bulkops.client.pages import (
     MAX_PAGE_SIZE,
+    Listing,
     ListingChanged,
     ListingStats,
     NumberPage,
@@ -38,6 +39,7 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "InvalidRequestError",
+    "Listing",
     "ListingChanged",
     "ListingStats",
     "MissingCredentialsError",

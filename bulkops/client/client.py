@@ -22,12 +22,13 @@ from bulkops.client.pages import (
     ListingStats,
     NumberPage,
     PageAttempt,
+    PageConcurrency,
     parse_envelope,
     to_records,
     walk_pages,
 )
 from bulkops.client.traffic import PATH, Traffic, TrafficPage, parse_page
-from bulkops.client.transport import Pace, Transport
+from bulkops.client.transport import Observe, Pace, Transport
 from bulkops.numbers import (
     ID_PATTERN,
     SUBACCOUNT_PATTERN,
@@ -53,6 +54,7 @@ class PlivoClient:
         timeout: float = 30.0,
         max_connections: int = 64,
         pace: Pace | None = None,
+        observe: Observe | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
@@ -63,6 +65,7 @@ class PlivoClient:
         self._timeout = timeout
         self._max_connections = max_connections
         self._pace = pace
+        self._observe = observe
         self._transport: Transport | None = None
 
     def __repr__(self) -> str:
@@ -77,6 +80,7 @@ class PlivoClient:
             timeout=self._timeout,
             max_connections=self._max_connections,
             pace=self._pace,
+            observe=self._observe,
         )
         return self
 
@@ -126,18 +130,19 @@ class PlivoClient:
     def iter_numbers(
         self,
         query: Mapping[str, str],
-        page_concurrency: int = 4,
+        page_concurrency: PageConcurrency = 4,
         attempt: PageAttempt | None = None,
         stats: ListingStats | None = None,
     ) -> AsyncGenerator[NumberRecord, None]:
         """Every number matching `query`, each once, in server order.
 
-        Up to `page_concurrency` pages are fetched ahead of the reader; each fetch goes through
+        Up to `page_concurrency` pages (a count, or a callable read before each fetch: the
+        run's in-flight allowance) are fetched ahead of the reader; each fetch goes through
         `attempt` (the retry layer), default once. `stats` is filled in as the walk goes. Leave
         early with `contextlib.aclosing` so the look-ahead fetches are cancelled at once. Raises
         ListingError for a listing that does not add up.
         """
-        if page_concurrency < 1:
+        if isinstance(page_concurrency, int) and page_concurrency < 1:
             raise ValueError(f"page_concurrency must be at least 1, got {page_concurrency!r}")
 
         async def fetch(limit: int, offset: int) -> NumberPage:
@@ -150,7 +155,7 @@ class PlivoClient:
         self,
         query: Mapping[str, str],
         keep: Callable[[NumberRecord], bool],
-        page_concurrency: int = 4,
+        page_concurrency: PageConcurrency = 4,
         attempt: PageAttempt | None = None,
         stats: ListingStats | None = None,
     ) -> list[NumberRecord]:

@@ -40,12 +40,17 @@ SHARED_KEYS: Final = (
     "caller_reputation_status",
     "added_on",
     "monthly_rental_rate",
+    "cnam",
+    "profile_uuid",
 )
 
 SHORT_PAGE_TRIES: Final = 3  # a page that comes back short is asked for this many times in all
 
 FetchPage = Callable[[int, int], Awaitable["NumberPage"]]  # (limit, offset) → page
 PageAttempt = Callable[[Callable[[], Awaitable["NumberPage"]]], Awaitable["NumberPage"]]
+# Pages fetched ahead at once: a count, or a callable asked before each fetch (so the window
+# follows the run's in-flight allowance as latency changes).
+PageConcurrency = int | Callable[[], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,14 @@ class NumberPage:
     @property
     def length(self) -> int:
         return len(self.records) if self.received < 0 else self.received
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The records of one complete listing that a caller kept, and the total it walked."""
+
+    records: list[NumberRecord]
+    total_count: int
 
 
 class ListingChanged(ListingError):
@@ -141,12 +154,16 @@ def _share(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 async def walk_pages(
-    fetch: FetchPage, attempt: PageAttempt, concurrency: int, stats: ListingStats | None = None
+    fetch: FetchPage,
+    attempt: PageAttempt,
+    concurrency: PageConcurrency,
+    stats: ListingStats | None = None,
 ) -> AsyncGenerator[NumberRecord, None]:
     """Yield every record of a listing once, in server order, or raise ListingError.
 
     The first page sets the page size and the expected total; later pages are fetched up to
-    `concurrency` at a time and yielded in order, so at most `concurrency + 1` pages are held.
+    `concurrency` at a time (re-read before each fetch when it is a callable) and yielded in
+    order, so at most `concurrency + 1` pages are held.
     Offsets are planned from the newest total seen; numbers already yielded are skipped (items
     shift when the account changes mid-listing), and the walk checks that what it received adds
     up to the total (see the module docstring).
@@ -233,13 +250,17 @@ class _Walk:
             )
 
 
+def _constant(count: int) -> Callable[[], int]:
+    return lambda: count
+
+
 class _Window:
     """Pages after the first, fetched ahead of the reader but never more than `concurrency`."""
 
-    def __init__(self, walk: _Walk, size: int, concurrency: int, total: int) -> None:
+    def __init__(self, walk: _Walk, size: int, concurrency: PageConcurrency, total: int) -> None:
         self._walk = walk
         self._size = size
-        self._concurrency = concurrency
+        self._allowed = _constant(concurrency) if isinstance(concurrency, int) else concurrency
         self._end = total
         self._next_offset = size
         self._pending: deque[asyncio.Future[NumberPage]] = deque()
@@ -258,11 +279,8 @@ class _Window:
         return page
 
     def _fill(self) -> None:
-        while (
-            not self._done
-            and len(self._pending) < self._concurrency
-            and self._next_offset < self._end
-        ):
+        allowed = max(1, self._allowed())
+        while not self._done and len(self._pending) < allowed and self._next_offset < self._end:
             offset = self._next_offset
             self._next_offset += self._size
             self._pending.append(asyncio.ensure_future(self._walk.page(self._size, offset)))

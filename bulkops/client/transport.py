@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
@@ -20,6 +21,7 @@ from bulkops.client.credentials import Credentials
 from bulkops.client.errors import PlivoError, error_for
 
 Pace = Callable[[], Awaitable[None]]
+Observe = Callable[[float], None]  # told each answered request's round trip, in seconds
 
 _HEADERS: Final = {"Accept": "application/json", "User-Agent": f"bulkops/{__version__}"}
 _WIRE_ERRORS: Final = (aiohttp.ClientError, TimeoutError, OSError)
@@ -36,12 +38,14 @@ class Transport:
         timeout: float,
         max_connections: int,
         pace: Pace | None,
+        observe: Observe | None = None,
     ) -> None:
         self.account_path = f"/v1/Account/{credentials.auth_id}/"
         self._prefix = base_url + self.account_path
         authorization = _basic_auth(credentials)
         self._secrets = (credentials.auth_token, authorization.removeprefix("Basic "))
         self._pace = pace
+        self._observe = observe
         self._session = aiohttp.ClientSession(
             headers={**_HEADERS, "Authorization": authorization},
             timeout=aiohttp.ClientTimeout(total=timeout),
@@ -73,6 +77,7 @@ class Transport:
         path = self.account_path + relative
         if self._pace is not None:
             await self._pace()
+        sent = time.monotonic()
         try:
             async with self._session.request(
                 method,
@@ -86,6 +91,9 @@ class Transport:
                 retry_after = response.headers.get("Retry-After")
         except _WIRE_ERRORS as exc:
             raise self._error(method, path, cause=exc) from _safe_cause(exc)
+        if self._observe is not None:
+            # Answers only: a timeout says nothing about how long answers take.
+            self._observe(time.monotonic() - sent)
         if not 200 <= status < 300:
             raise self._error(method, path, status=status, body=raw, retry_after=retry_after)
         if not raw:

@@ -145,7 +145,7 @@ def _pipeline(emu: Emulator) -> Middleware:
             emu.record(request.method, request.path_qs, 0 if down else 503, arrived)
             return _drop(request) if down else error_response(503, _SERVER_ERRORS[503])
         if latency:
-            await asyncio.sleep(latency)
+            await asyncio.sleep(emu.dice.latency())
         now = time.monotonic()
         verdict = emu.dice.roll()
         if verdict.drop:

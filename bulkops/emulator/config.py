@@ -71,6 +71,7 @@ class Faults:
     drop_after_rate: float = 0.0
     throttle_rate: float = 0.0
     latency: float = 0.0
+    latency_jitter: float = 0.0  # each request's latency drawn from latency x (1 ± this)
     retry_after: float | None = None
     short_page_offset: int | None = None
     short_page_times: int | None = 1
@@ -83,6 +84,7 @@ class Faults:
             _check_rate(name, getattr(self, name))
         if not self.latency >= 0:  # also refuses NaN
             raise ValueError(f"latency must not be negative, got {self.latency!r}")
+        _check_rate("latency_jitter", self.latency_jitter)
         if self.retry_after is not None and not self.retry_after >= 0:
             raise ValueError(f"retry_after must not be negative, got {self.retry_after!r}")
         if self.short_page_offset is not None and self.short_page_offset < 0:

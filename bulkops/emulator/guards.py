@@ -83,6 +83,16 @@ class FaultDice:
     def __init__(self, faults: Faults, seed: int) -> None:
         self._faults = faults
         self._rng = random.Random(f"faults:{seed}")
+        # Its own stream: jitter never shifts which requests the fault draws pick.
+        self._latency_rng = random.Random(f"latency:{seed}")
+
+    def latency(self) -> float:
+        """This request's added latency: the configured one, spread by its jitter."""
+        faults = self._faults
+        if not faults.latency_jitter:
+            return faults.latency
+        spread = faults.latency * faults.latency_jitter
+        return self._latency_rng.uniform(faults.latency - spread, faults.latency + spread)
 
     def roll(self) -> Verdict:
         faults = self._faults

@@ -61,6 +61,7 @@ class Throttle:
         self._sent: deque[float] = deque()
         self._throttled: deque[float] = deque()
         self.pauses = 0
+        self.granted = 0  # requests let through so far: every request of the run, retries too
 
     def _bucket(self, rate: float | None) -> AsyncLimiter | None:
         # aiolimiter's AsyncLimiter(n, period) is a bucket of n that drains n per period.
@@ -72,6 +73,7 @@ class Throttle:
             await self._sleep_through_pause()
             self._recover()
             if self._limiter is None:
+                self.granted += 1
                 return
             # The bucket filled up during a pause: the first caller after it takes the whole
             # burst, so requests resume at the steady rate instead of all at once.
@@ -81,6 +83,7 @@ class Throttle:
                 break
             # A 429 started a pause while we queued: queue again after it rather than fire
             # together with every other caller the moment it ends.
+        self.granted += 1
         if self.rate is not None:
             self._remember(self._sent, self._clock())
 

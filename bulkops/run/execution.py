@@ -70,15 +70,20 @@ def entries(task_list: TaskList) -> Iterator[Entry]:
 
 
 def start(journal: Journal, task_list: TaskList, account: Account, settings: Settings) -> str:
-    """Freeze `task_list` as a new run (status running); return its id."""
+    """Freeze `task_list` as a new run (status running); return its id.
+
+    The listings the tasks were selected with go into the run's settings: resume's re-check
+    lists them again when that is cheaper than a GET per task left.
+    """
     settings = dataclasses.replace(settings, usage=usage_check(task_list.tasks))
+    queries = [counted.to_json() for counted in task_list.queries]
     return journal.create_run(
         plan_name=task_list.plan_name,
         source=task_list.source,
         fingerprint=task_list.fingerprint,
         auth_id=account.auth_id,
         location=account.location,
-        settings=settings.to_json(),
+        settings={**settings.to_json(), "queries": queries},
         entries=entries(task_list),
     )
 
@@ -153,7 +158,7 @@ def _usage_watch(journal: Journal, run_id: str, account: Account) -> UsageWatch 
         for entry in journal.iter_entries(run_id, ("pending", "inflight"))
         if entry.task.action == "unrent"
     )
-    return UsageWatch(check, account.reads, unrents, concurrency=account.concurrency)
+    return UsageWatch(check, account.reads, unrents, concurrency=account.inflight)
 
 
 def _status(stop_reason: str | None) -> RunStatus:

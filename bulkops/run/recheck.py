@@ -14,7 +14,9 @@ from bulkops.account import Account
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.run.journal import Entry, Journal, Mark, TaskState
 from bulkops.selection.current import current_state
+from bulkops.selection.query import Counted
 from bulkops.tasks.drift import drift
+from bulkops.tasks.model import covered
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,14 @@ async def recheck(
     """
     states: tuple[TaskState, ...] = ("pending", "inflight", "failed")
     entries = list(journal.entries(run_id, states if failed_too else states[:2]))
+    queries = _queries(journal, run_id)
+    tasks = [entry.task for entry in entries]
     live = await current_state(
-        account.reads, {e.task.number for e in entries}, concurrency=account.concurrency
+        account.reads,
+        {task.number for task in tasks},
+        concurrency=account.inflight,
+        queries=queries,
+        covered=covered(tasks, queries),
     )
     marks: list[Mark] = []
     suspects: set[int] = set()
@@ -56,6 +64,22 @@ async def recheck(
         elif entry.state == "inflight":
             suspects.add(entry.seq)
     return Recheck(tuple(marks), len(entries) - len(marks), frozenset(suspects))
+
+
+def _queries(journal: Journal, run_id: str) -> tuple[Counted, ...]:
+    """The listings the run's tasks were selected with; none for a run made before they were kept.
+
+    Settings are bulkops' own writing; a damaged entry only costs the cheaper read, so it is
+    dropped rather than stopping the resume.
+    """
+    info = journal.run(run_id)
+    raw = info.settings.get("queries") if info is not None else None
+    if not isinstance(raw, list):
+        return ()
+    try:
+        return tuple(Counted.from_json(item) for item in raw)
+    except ValueError:
+        return ()
 
 
 def judge(entry: Entry, live: NumberRecord | None) -> Mark | None:

@@ -92,7 +92,7 @@ class Runner:
             await run_pool(
                 self._unfinished(),
                 self._perform,
-                concurrency=self.account.concurrency,
+                concurrency=self.account.inflight,
                 stopping=lambda: self.stop_reason is not None,
             )
         except BaseException as exc:

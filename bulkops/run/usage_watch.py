@@ -15,6 +15,7 @@ from typing import Final
 
 import anyio
 
+from bulkops.pace.inflight import UNMEASURED, Allowance
 from bulkops.selection.usage import OVERLAP, Seen, Source, TrafficReads, gather, latest
 from bulkops.tasks.model import UsageCheck
 
@@ -28,7 +29,7 @@ class UsageWatch:
         reads: TrafficReads,
         numbers: Iterable[tuple[str, str]],  # (number, rule) of the unrents to watch
         *,
-        concurrency: int = 8,
+        concurrency: int | Allowance = UNMEASURED,
         max_age: float = MAX_AGE,
         clock: Callable[[], float] = anyio.current_time,
         now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),

@@ -6,11 +6,13 @@ every listed number, so a server that ignores a filter costs bandwidth, never a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from bulkops.client import MAX_PAGE_SIZE
 from bulkops.numbers import SERVICES
 from bulkops.plan import NONE, DateCondition, Selector
 
@@ -80,3 +82,43 @@ def _date_params(conditions: Iterable[DateCondition], today: date) -> dict[str, 
         value = condition.resolve(today).isoformat()
         params[name] = _STRICTEST[condition.op](params[name], value) if name in params else value
     return params
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A listing a plan selected with: its filters, the numbers it matched, the rules it served.
+
+    Saved with a plan, so that re-reading its numbers later can list the same filters again
+    (costing about `pages` requests) instead of the whole account or one GET per number.
+    """
+
+    query: Query
+    total_count: int
+    rules: tuple[str, ...]
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total_count / MAX_PAGE_SIZE))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "params": self.query.as_dict(),
+            "total_count": self.total_count,
+            "rules": list(self.rules),
+        }
+
+    @classmethod
+    def from_json(cls, raw: object) -> Counted:
+        """Read what `to_json` wrote; ValueError says what is wrong."""
+        if not isinstance(raw, dict):
+            raise ValueError("must be an object")
+        params, total, rules = raw.get("params"), raw.get("total_count"), raw.get("rules")
+        if not isinstance(params, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in params.items()
+        ):
+            raise ValueError("params must map filter names to text")
+        if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+            raise ValueError("total_count must be a count")
+        if not isinstance(rules, list) or not all(isinstance(rule, str) for rule in rules):
+            raise ValueError("rules must be a list of rule names")
+        return cls(Query.of(params), total, tuple(rules))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulkops.numbers import NumberRecord
+from bulkops.pace.inflight import Allowance
 from bulkops.plan import Guards, Plan, Rule, Unrent
 from bulkops.selection.usage import (
     Progress,
@@ -98,7 +99,7 @@ async def screen(
     now: datetime.datetime,
     known: Mapping[Source, Mapping[str, Seen]],
     *,
-    concurrency: int,
+    concurrency: int | Allowance,
     progress: Progress | None = None,
 ) -> Screened:
     kept: list[Kept] = []

@@ -1,8 +1,10 @@
 """Selection: which rented numbers each rule of a plan selects, with the fewest reads.
 
-Rules that name their numbers are answered by one GET per number; every other rule by a listing
-with its conditions pushed down (`query`), shared with the rules whose filters are the same or
-narrower, each record then tested by the rule's full `predicate`.
+Rules that name their numbers are answered the cheapest way their count allows (`current`: one
+GET per number, or the whole account listed when that takes fewer requests); every other rule by
+a listing with its conditions pushed down (`query`), shared with the rules whose filters are the
+same or narrower, each record then tested by the rule's full `predicate`. The listings are kept
+with their totals (`Selection.listed`), so that a saved plan can re-read its numbers cheaply.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Protocol
 
 import anyio
 
+from bulkops.client import Listing
 from bulkops.errors import first_error
-from bulkops.limits import DEFAULT_CONCURRENCY
 from bulkops.numbers import NumberRecord
+from bulkops.pace.inflight import UNMEASURED, Allowance
 from bulkops.plan import Plan, Rule
+from bulkops.selection.current import current_state
 from bulkops.selection.predicate import Predicate
-from bulkops.selection.query import Query, pushdown
+from bulkops.selection.query import Counted, Query, pushdown
 from bulkops.selection.screen import Evidence, Kept, screen
 from bulkops.selection.usage import Progress, Seen, Source, TrafficReads, UsageStats
 
@@ -30,11 +34,15 @@ class Fetch(TrafficReads, Protocol):
 
     async def listed(
         self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
-    ) -> list[NumberRecord]:
+    ) -> Listing:
         """The records of one complete, consistent listing of `query` that `keep` accepts."""
         ...
 
     async def get_number(self, number: str) -> NumberRecord: ...
+
+    async def total(self, query: Mapping[str, str]) -> int:
+        """How many numbers match `query` (one `limit=1` request)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,7 @@ class Selection:
     kept: tuple[Kept, ...] = ()
     seen: Mapping[Source, Mapping[str, Seen]] = field(default_factory=dict)  # to remember
     usage: UsageStats = field(default_factory=UsageStats)
+    listed: tuple[Counted, ...] = ()  # the listings run, with their totals, in plan order
 
 
 async def select(
@@ -59,7 +68,7 @@ async def select(
     *,
     not_found: type[Exception] = LookupError,
     listing_concurrency: int = 2,
-    lookup_concurrency: int = DEFAULT_CONCURRENCY,
+    lookup_concurrency: int | Allowance = UNMEASURED,
     now: datetime.datetime | None = None,
     known: Mapping[Source, Mapping[str, Seen]] | None = None,
     progress: Progress | None = None,
@@ -108,6 +117,7 @@ async def select(
         kept=screened.kept,
         seen=screened.seen,
         usage=screened.usage,
+        listed=tuple(listing.counted[query] for query in by_query),
     )
 
 
@@ -137,6 +147,7 @@ class _Listing:
         self._plan = plan
         self._today = today
         self._matched = matched
+        self.counted: dict[Query, Counted] = {}
 
     async def run(self, query: Query, rules: list[Rule], limiter: anyio.CapacityLimiter) -> None:
         tests = [
@@ -144,12 +155,13 @@ class _Listing:
             for rule in rules
         ]
         async with limiter:
-            listed = await self._fetch.listed(
+            listing = await self._fetch.listed(
                 query.as_dict(), lambda record: any(test(record) for test, _ in tests)
             )
+        self.counted[query] = Counted(query, listing.total_count, tuple(r.name for r in rules))
         # A listing holds each number once; a careless server could still repeat one.
         seen: set[str] = set()
-        for record in listed:
+        for record in listing.records:
             if record.number in seen:
                 continue
             seen.add(record.number)
@@ -178,12 +190,12 @@ class _Lookup:
         self.requests = 0
         self.missing: list[tuple[str, str]] = []
 
-    async def run(self, rules: list[Rule], concurrency: int) -> None:
+    async def run(self, rules: list[Rule], concurrency: int | Allowance) -> None:
         wanted = _wanted_numbers(rules, self._plan.exclude)
-        pending = iter(wanted)  # shared by the workers: next() never awaits, so no races
-        async with anyio.create_task_group() as group:
-            for _ in range(min(concurrency, len(wanted))):
-                group.start_soon(self._worker, pending)
+        found = await current_state(
+            _Counting(self._fetch, self), wanted, concurrency=concurrency, not_found=self._not_found
+        )
+        self._found = {number: found.get(number) for number in wanted}
         for rule in rules:
             predicate = Predicate(rule.select, self._today, self._plan.exclude)
             out = self._matched[rule.name]
@@ -197,13 +209,25 @@ class _Lookup:
                 elif predicate(record):
                     out.append(record)
 
-    async def _worker(self, pending: Iterable[str]) -> None:
-        for number in pending:
-            self.requests += 1
-            try:
-                self._found[number] = await self._fetch.get_number(number)
-            except self._not_found:
-                self._found[number] = None
+
+class _Counting:
+    """The reads of `fetch`, counting the GETs into `lookup.requests`."""
+
+    def __init__(self, fetch: Fetch, lookup: _Lookup) -> None:
+        self._fetch = fetch
+        self._lookup = lookup
+
+    async def listed(
+        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+    ) -> Listing:
+        return await self._fetch.listed(query, keep)
+
+    async def total(self, query: Mapping[str, str]) -> int:
+        return await self._fetch.total(query)
+
+    async def get_number(self, number: str) -> NumberRecord:
+        self._lookup.requests += 1
+        return await self._fetch.get_number(number)
 
 
 def _wanted_numbers(rules: Iterable[Rule], plan_exclude: frozenset[str]) -> list[str]:

@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-import anyio
-
 from bulkops.client import MAX_PAGE_SIZE
 from bulkops.client.traffic import (
     TIME_FIELD,
@@ -32,6 +30,8 @@ from bulkops.client.traffic import (
 )
 from bulkops.errors import ListingError
 from bulkops.numbers import CALL_WINDOW_DAYS
+from bulkops.pace.inflight import UNMEASURED, Allowance
+from bulkops.pace.pool import run_pool
 from bulkops.plan import Usage
 
 # Records can land a little after the moment they carry: re-read the end of what was read before.
@@ -171,7 +171,7 @@ async def gather(
     now: datetime.datetime,
     known: Mapping[Source, Mapping[str, Seen]],
     *,
-    concurrency: int = 8,
+    concurrency: int | Allowance = UNMEASURED,
     progress: Progress = _no_progress,
 ) -> tuple[dict[Source, dict[str, Seen]], UsageStats]:
     """What each wanted number's records show since its moment, by source.
@@ -195,11 +195,15 @@ async def gather(
 
 class _Gatherer:
     def __init__(
-        self, reads: TrafficReads, now: datetime.datetime, concurrency: int, progress: Progress
+        self,
+        reads: TrafficReads,
+        now: datetime.datetime,
+        concurrency: int | Allowance,
+        progress: Progress,
     ) -> None:
         self._reads = reads
         self._now = now
-        self._concurrency = max(1, concurrency)
+        self._concurrency = concurrency
         self._progress = progress
         self.requests = 0
         self.probed = 0
@@ -252,15 +256,14 @@ class _Gatherer:
     ) -> dict[str, Seen]:
         self._expected = self.requests + cost
         found: dict[str, Seen] = {}
-        pending = iter(start.items())
 
-        async def worker() -> None:
-            for number, moment in pending:
-                found[number] = await self._probe(source, number, moment)
+        async def probe(item: tuple[str, datetime.datetime]) -> None:
+            number, moment = item
+            found[number] = await self._probe(source, number, moment)
 
-        async with anyio.create_task_group() as group:
-            for _ in range(min(self._concurrency, len(start))):
-                group.start_soon(worker)
+        await run_pool(
+            iter(start.items()), probe, concurrency=self._concurrency, stopping=lambda: False
+        )
         self.probed += len(start)
         return found
 
@@ -327,16 +330,12 @@ class _Gatherer:
     ) -> list[TrafficRecord]:
         """Every record of one window: the pages after `first`, fetched side by side."""
         pages: dict[int, TrafficPage] = {0: first}
-        offsets = range(MAX_PAGE_SIZE, first.total_count, MAX_PAGE_SIZE)
-        limiter = anyio.CapacityLimiter(self._concurrency)
 
         async def fetch(offset: int) -> None:
-            async with limiter:
-                pages[offset] = await self._page(source, query, offset)
+            pages[offset] = await self._page(source, query, offset)
 
-        async with anyio.create_task_group() as group:
-            for offset in offsets:
-                group.start_soon(fetch, offset)
+        offsets = range(MAX_PAGE_SIZE, first.total_count, MAX_PAGE_SIZE)
+        await run_pool(iter(offsets), fetch, concurrency=self._concurrency, stopping=lambda: False)
         records: dict[str, TrafficRecord] = {}
         for page in pages.values():
             for record in page.records:

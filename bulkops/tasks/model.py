@@ -31,6 +31,7 @@ from typing import Any, Final, Literal, cast, get_args
 
 from bulkops.limits import Limits
 from bulkops.numbers import UPDATE_FIELDS, InvalidNumberError, NumberRecord, check_number
+from bulkops.selection.query import Counted
 from bulkops.selection.screen import Evidence, Kept
 from bulkops.selection.usage import UsageStats
 
@@ -67,15 +68,21 @@ class Task:
     """One number's change: `body` is exactly what is POSTed (empty for an unrent).
 
     A number already in the desired state is journaled as an update task with an empty body.
+    Its `changes` are derived from `body` and `before` when asked for, not stored: at 300k tasks
+    a stored tuple of them cost ~35 MB, and derived they can never disagree with the body.
     """
 
     number: str
     rule: str  # the rule's name, or "a+b" when several rules' updates were merged
     action: Action
-    changes: tuple[Change, ...]
     body: Body
     before: NumberRecord
     evidence: Evidence | None = None  # an unrent of an unused_for rule: why it counts as unused
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The before → after view of the body (write-only fields read None before)."""
+        return changes_for(self.body, self.before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +162,22 @@ class TaskList:
     malformed: int = 0  # listed records skipped: their number could not safely be used
     kept: tuple[Kept, ...] = ()  # selected, but kept by a guard or by usage
     usage_reads: UsageStats = field(default_factory=UsageStats)  # what reading usage cost
+    queries: tuple[Counted, ...] = ()  # the listings the tasks were selected with, and totals
+    reads: int = 0  # requests the planning sent (references, selection): apply sends them again
 
     @property
     def planned(self) -> int:
         return len(self.tasks) + len(self.unchanged) + len(self.stale)
+
+
+def covered(tasks: Iterable[Task], queries: Iterable[Counted]) -> frozenset[str]:
+    """The numbers of `tasks` that one of `queries` listed: a rule it served selected them."""
+    served = {rule for counted in queries for rule in counted.rules}
+    return frozenset(
+        task.number
+        for task in tasks
+        if task.rule in served or any(part in served for part in task.rule.split("+"))
+    )
 
 
 def ordered(pairs: Iterable[tuple[str, str]]) -> Body:
@@ -254,7 +273,7 @@ def task_from_json(raw: object) -> Task:
     if before.number != number:
         raise TaskFormatError(f"its before-state is for {before.number}")
     evidence = _evidence(raw.get("evidence"))
-    return Task(number, rule, action, changes_for(body, before), body, before, evidence)
+    return Task(number, rule, action, body, before, evidence)
 
 
 def shows_its_changes(raw: Mapping[str, Any], task: Task) -> bool:
@@ -266,7 +285,7 @@ def decode_task(number: str, rule: str, action: str, body: str, before: str) -> 
     """A task from columns bulkops itself wrote (the journal): no checks beyond JSON decoding."""
     pairs = ordered(json.loads(body).items())
     record = NumberRecord(**json.loads(before))
-    return Task(number, rule, cast(Action, action), changes_for(pairs, record), pairs, record)
+    return Task(number, rule, cast(Action, action), pairs, record)
 
 
 def _evidence(raw: object) -> Evidence | None:

@@ -17,16 +17,15 @@ from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.plan import NONE, Plan, Rule, Unrent
 from bulkops.plan.templates import compile_template
 from bulkops.selection import Selection
+from bulkops.selection.query import Counted
 from bulkops.selection.screen import Evidence
 from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import (
     Body,
-    Change,
     RuleCounts,
     Summary,
     Task,
     TaskList,
-    changes_for,
     ordered,
 )
 
@@ -78,7 +77,9 @@ def build(plan: Plan, selection: Selection) -> TaskList:
     if conflicts:
         raise PlanConflictError(conflicts)
     return dataclasses.replace(
-        builder.result(plan, selection.missing), kept=selection.kept, usage_reads=selection.usage
+        builder.result(plan, selection.missing, selection.listed),
+        kept=selection.kept,
+        usage_reads=selection.usage,
     )
 
 
@@ -126,8 +127,8 @@ def _wire_value(field: str, value: str) -> str:
     return value
 
 
-def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]] | None:
-    """What to POST for `desired` on `record`, with its changes; None if nothing observable changes.
+def diff(record: NumberRecord, desired: Body) -> Body | None:
+    """What to POST for `desired` on `record`; None if nothing observable changes.
 
     Write-only fields ride along with an observable change and never make a request alone.
     `caller_reputation: enabled` always goes out with its `profile_uuid`, changed or not: Plivo
@@ -149,8 +150,7 @@ def diff(record: NumberRecord, desired: Body) -> tuple[Body, tuple[Change, ...]]
         if profile:
             body = list(ordered([*body, ("profile_uuid", profile)]))
     # Usually every desired field changes: share `desired` rather than hold a copy per task.
-    sent = desired if len(body) == len(desired) else tuple(body)
-    return sent, changes_for(sent, record)
+    return desired if len(body) == len(desired) else tuple(body)
 
 
 class _Builder:
@@ -189,25 +189,26 @@ class _Builder:
             (p for r in rules if (p := self._evidence.get(r.name, {}).get(record.number))), None
         )
         if isinstance(intent, str):
-            task = Task(record.number, rules[0].name, "unrent", (), (), record, proof)
+            task = Task(record.number, rules[0].name, "unrent", (), record, proof)
             self._tasks.append(task)
             self._count(rules, 1)
             return
         label = rules[0].name if len(rules) == 1 else "+".join(rule.name for rule in rules)
         planned = diff(record, intent)
         if planned is None:
-            self._unchanged.append(Task(record.number, label, "update", (), (), record))
+            self._unchanged.append(Task(record.number, label, "update", (), record))
             self._count(rules, 2)
             return
-        body, changes = planned
-        self._tasks.append(Task(record.number, label, "update", changes, body, record, proof))
+        self._tasks.append(Task(record.number, label, "update", planned, record, proof))
         self._count(rules, 0)
 
     def _count(self, rules: Iterable[Rule], slot: int) -> None:
         for rule in rules:
             self._counts[rule.name][slot] += 1
 
-    def result(self, plan: Plan, missing: tuple[tuple[str, str], ...]) -> TaskList:
+    def result(
+        self, plan: Plan, missing: tuple[tuple[str, str], ...], listed: tuple[Counted, ...]
+    ) -> TaskList:
         tasks = tuple(sorted(self._tasks, key=lambda task: task.number))
         unrents = sum(1 for task in tasks if task.action == "unrent")
         summary = Summary(
@@ -226,6 +227,7 @@ class _Builder:
             source=None if plan.source is None else str(plan.source),
             limits=plan.limits,
             missing=missing,
+            queries=listed,
         )
 
 

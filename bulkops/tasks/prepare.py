@@ -20,7 +20,7 @@ from bulkops.selection import usage_cache as usage_cache_file
 from bulkops.selection.current import current_state
 from bulkops.selection.usage import Progress
 from bulkops.tasks.drift import drift
-from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList
+from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList, covered
 from bulkops.tasks.planner import build
 from bulkops.tasks.saved import AccountRef, SavedPlan, SavedPlanError
 
@@ -46,14 +46,18 @@ async def from_plan(
         account.reads,
         today,
         not_found=NotFoundError,
-        lookup_concurrency=account.concurrency,
+        lookup_concurrency=account.inflight,
         now=now,
         known=known,
         progress=progress,
     )
     if usage_cache and selection.seen:
         usage_cache_file.save(usage_cache, usage_cache_file.merged(known, selection.seen), now)
-    return dataclasses.replace(build(plan, selection), malformed=account.reads.malformed)
+    return dataclasses.replace(
+        build(plan, selection),
+        malformed=account.reads.malformed,
+        reads=account.throttle.granted,
+    )
 
 
 async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskList:
@@ -66,7 +70,13 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
             "run `bulkops plan --out` against this account instead"
         )
     numbers = [task.number for task in saved.tasks]
-    live = await current_state(account.reads, numbers, concurrency=account.concurrency)
+    live = await current_state(
+        account.reads,
+        numbers,
+        concurrency=account.inflight,
+        queries=saved.queries,
+        covered=covered(saved.tasks, saved.queries),
+    )
     fresh: list[Task] = []
     stale: list[Stale] = []
     for task in saved.tasks:
@@ -84,6 +94,8 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
         source=saved.source,
         limits=saved.limits,
         stale=tuple(stale),
+        queries=saved.queries,
+        reads=account.throttle.granted,
     )
 
 

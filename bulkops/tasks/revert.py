@@ -100,8 +100,7 @@ def invert(task: Task) -> tuple[Task | None, list[Unrestorable]]:
     planned = diff(left, tuple(wanted))
     if planned is None:
         return None, lost
-    body, changes = planned
-    return Task(task.number, task.rule, "update", changes, body, left), lost
+    return Task(task.number, task.rule, "update", planned, left), lost
 
 
 def after_state(task: Task) -> NumberRecord:

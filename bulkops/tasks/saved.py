@@ -3,6 +3,12 @@
 The file is JSON with a `format`/`version` header, one task per line (reviewable, diffable), and the
 plan's fingerprint. `load` recomputes the fingerprint from the tasks and refuses a file whose tasks
 were edited by hand; `drift` tells apply which numbers changed on Plivo since the plan was made.
+
+The header also keeps the listings the tasks were selected with and their totals (`queries`), so
+that the drift check can list those filters again rather than the whole account or one GET per
+task. They came later to version 2: a file without them loads, and is checked as before. They
+are not under the fingerprint: a wrong one costs requests, never a check (a task's number that
+the listings do not show is read by GET).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any, Final, TextIO
 
 from bulkops.errors import InvalidInput
 from bulkops.limits import LimitError, Limits
+from bulkops.selection.query import Counted
 from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import (
     Task,
@@ -63,6 +70,7 @@ class SavedPlan:
     limits: Limits
     account: AccountRef
     tasks: tuple[Task, ...]
+    queries: tuple[Counted, ...] = ()
 
 
 def save(path: Path, task_list: TaskList, account: AccountRef, created_at: datetime) -> None:
@@ -76,6 +84,7 @@ def save(path: Path, task_list: TaskList, account: AccountRef, created_at: datet
         "created_at": created_at.isoformat(),
         "account": {"auth_id": account.auth_id, "api_url": account.api_url},
         "limits": task_list.limits.to_json(),
+        "queries": [counted.to_json() for counted in task_list.queries],
     }
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -218,6 +227,7 @@ def _parse(doc: Mapping[str, Any], raw_tasks: Iterator[Any]) -> SavedPlan:
         limits=_parse_limits(_expect(doc, "limits", dict)),
         account=_parse_account(_expect(doc, "account", dict)),
         tasks=tuple(tasks),
+        queries=_parse_queries(doc.get("queries")),
     )
 
 
@@ -249,6 +259,21 @@ def _parse_limits(raw: Mapping[str, Any]) -> Limits:
 
 def _parse_account(raw: Mapping[str, Any]) -> AccountRef:
     return AccountRef(auth_id=_expect(raw, "auth_id", str), api_url=_expect(raw, "api_url", str))
+
+
+def _parse_queries(raw: object) -> tuple[Counted, ...]:
+    if raw is None:
+        return ()  # written before saved plans kept their queries
+    if not isinstance(raw, list):
+        raise _Invalid(f"'queries' must be a list, got {raw!r:.60}")
+    return tuple(_parse_counted(index, item) for index, item in enumerate(raw))
+
+
+def _parse_counted(index: int, raw: object) -> Counted:
+    try:
+        return Counted.from_json(raw)
+    except ValueError as problem:
+        raise _Invalid(f"queries[{index}]: {problem}") from None
 
 
 def _parse_task(index: int, raw: object) -> Task:

@@ -208,7 +208,7 @@ def test_a_file_that_is_not_a_saved_plan_is_refused_clearly(
 BEFORE = NumberRecord(
     N1, "local", alias="old", app_id="7", subaccount=None, region="CA", renewal_date="2026-04-01"
 )
-TASK = Task(N1, "r", "update", (), (("alias", "new"),), BEFORE)
+TASK = Task(N1, "r", "update", (("alias", "new"),), BEFORE)
 
 
 def test_an_untouched_number_has_not_drifted() -> None:

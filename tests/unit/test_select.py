@@ -10,6 +10,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from bulkops.client import Listing
 from bulkops.numbers import NumberRecord
 from bulkops.plan.model import NONE, DateCondition, Plan, Rule, Selector, Unrent, Update
 from bulkops.selection import Query, matches, pushdown, select
@@ -37,16 +38,23 @@ class FakeFetch:
         self.repeat = repeat  # every page twice, as offset paging can do over a changing account
         self.queries: list[dict[str, str]] = []
         self.gets: list[str] = []
+        self.probes = 0
         self.fail_with: Exception | None = None
 
     async def listed(
         self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
-    ) -> list[NumberRecord]:
+    ) -> Listing:
         self.queries.append(dict(query))
         if self.fail_with is not None:
             raise self.fail_with
         await anyio.lowlevel.checkpoint()
-        return [r for _ in range(2 if self.repeat else 1) for r in self.records.values() if keep(r)]
+        times = 2 if self.repeat else 1
+        kept = [r for _ in range(times) for r in self.records.values() if keep(r)]
+        return Listing(kept, len(self.records))
+
+    async def total(self, query: Mapping[str, str]) -> int:
+        self.probes += 1
+        return len(self.records)
 
     async def get_number(self, number: str) -> NumberRecord:
         self.gets.append(number)
@@ -421,8 +429,49 @@ async def test_lookups_run_concurrently_but_bounded() -> None:
             Spy.in_flight -= 1
             return await super().get_number(number)
 
-    account = [rec(f"1415555{i:04d}") for i in range(20)]
-    the_plan = plan(rule("a", Selector(numbers=tuple(r.number for r in account))))
-    selection = await select(the_plan, Spy(account), TODAY, lookup_concurrency=3)
+    # 1,000 numbers: listing them takes 51 requests, more than the 20 GETs.
+    account = [rec(f"1415555{i:04d}") for i in range(1000)]
+    named = tuple(r.number for r in account[:20])
+    selection = await select(
+        plan(rule("a", Selector(numbers=named))), Spy(account), TODAY, lookup_concurrency=3
+    )
     assert len(selection.matched["a"]) == 20
     assert Spy.most == 3
+
+
+async def test_many_named_numbers_in_a_small_account_are_listed_not_fetched_one_by_one() -> None:
+    """50 named numbers in an account of 60: a probe and 3 pages instead of 50 GETs."""
+    account = [rec(f"1415555{i:04d}") for i in range(60)]
+    named = (*(r.number for r in account[:50]), "14155559999")
+    fetch = FakeFetch(account)
+    selection = await select(plan(rule("a", Selector(numbers=named))), fetch, TODAY)
+    assert fetch.gets == []
+    assert fetch.probes == 1
+    assert fetch.queries == [{}]
+    assert numbers(selection.matched["a"]) == sorted(named[:50])
+    assert selection.missing == (("a", "14155559999"),)
+    assert selection.lookups == 0
+
+
+async def test_a_few_named_numbers_cost_one_get_each_and_no_probe() -> None:
+    """Two named numbers: two GETs, no probe of the account's size, no listing."""
+    account = [rec(f"1415555{i:04d}") for i in range(60)]
+    fetch = FakeFetch(account)
+    named = (account[0].number, account[1].number)
+    selection = await select(plan(rule("a", Selector(numbers=named))), fetch, TODAY)
+    assert sorted(fetch.gets) == sorted(named)
+    assert (fetch.probes, fetch.queries, selection.lookups) == (0, [], 2)
+
+
+async def test_the_selection_keeps_each_listing_with_its_total_and_rules() -> None:
+    """What a saved plan stores to re-read its numbers later: filters, total, rules served."""
+    account = [rec("14155550100"), rec("14155550101", "tollfree")]
+    the_plan = plan(
+        rule("locals", Selector(types=("local",))),
+        rule("also-locals", Selector(types=("local",), alias="x")),
+    )
+    selection = await select(the_plan, FakeFetch(account), TODAY)
+    [counted] = selection.listed
+    assert counted.query == Query.of({"type": "local"})
+    assert counted.total_count == 2  # this fake ignores filters: the server's total, as given
+    assert counted.rules == ("locals", "also-locals")
