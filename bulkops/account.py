@@ -9,6 +9,7 @@ the stages that only read (listing and GETs, retried).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,22 +183,27 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             inflight=inflight,
             breaker=Breaker(target.outage_timeout),
             message_window=SlidingWindow(
-                *target.message_window, ledger=_ledger(target, credentials)
+                *target.message_window, ledger=_ledger(target, credentials, client.base_url)
             ),
         )
 
 
-def state_file(state_dir: Path, auth_id: str, name: str) -> Path:
-    """A file of one account's in the state directory: `usage/AUTH_ID.NAME`."""
+def state_file(state_dir: Path, auth_id: str, api_url: str, name: str) -> Path:
+    """A file of one account's in the state directory: `usage/AUTH_ID-URLHASH.NAME`.
+
+    The API URL is part of the name: the same credentials on an emulator and on Plivo are two
+    accounts, and what one's records showed says nothing of the other's.
+    """
     # auth_id comes from the environment: keep it from ever naming a path outside the directory.
     safe = "".join(ch for ch in auth_id if ch.isalnum()) or "account"
-    return state_dir / "usage" / f"{safe}.{name}"
+    where = hashlib.sha256(api_url.encode()).hexdigest()[:12]
+    return state_dir / "usage" / f"{safe}-{where}.{name}"
 
 
-def _ledger(target: Target, credentials: Credentials) -> Path | None:
+def _ledger(target: Target, credentials: Credentials, api_url: str) -> Path | None:
     if target.sandbox or target.state_dir is None:
         return None  # a sandbox is a new account every time
-    return state_file(target.state_dir, credentials.auth_id, "message-window")
+    return state_file(target.state_dir, credentials.auth_id, api_url, "message-window")
 
 
 @contextlib.asynccontextmanager

@@ -170,7 +170,7 @@ def usage_cache(args: argparse.Namespace, account: Account) -> Path | None:
     """The account's usage cache; none for the sandbox, whose history is new at every start."""
     if account.sandbox:
         return None
-    return usage_cache_path(args.state_dir, account.auth_id)
+    return usage_cache_path(args.state_dir, account.auth_id, account.api_url)
 
 
 def configure_logging(verbose: int, log_format: str) -> None:

@@ -161,13 +161,19 @@ class Runner:
         number = entry.task.number
         live = await self._retried(lambda: self.account.client.get_number(number), attempts)
         drifted = drift(entry.task, live)
+        watch = self._usage
         if drifted:
+            if watch is not None:
+                watch.done(number)
             reason = "changed since planned: " + ", ".join(drifted) + "; not unrented"
             return Mark(entry.seq, "stale", attempts.sent, reason)
-        watch = self._usage
         if watch is None or not watch.watches(entry.task.rule):
             return None
-        used = await watch.used_since_plan(number, entry.task.rule)
+        try:
+            used = await watch.used_since_plan(number, entry.task.rule)
+        except NotFoundError as error:
+            # Not the number's 404 (that one its GET just ruled out): the usage read's.
+            return Mark(entry.seq, "failed", attempts.sent, f"usage not read: {error}")
         watch.done(number)
         if used is None:
             return None

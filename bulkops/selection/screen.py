@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from bulkops.numbers import NumberRecord
 from bulkops.pace.inflight import Allowance
@@ -25,6 +25,9 @@ from bulkops.selection.usage import (
     latest,
     sources_of,
 )
+
+CLOCK_SKEW: Final = datetime.timedelta(minutes=5)
+UNREAD: Final = "its calls and messages could not all be read, so it is kept"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,8 @@ class Evidence:
         since, to = _time(raw.get("checked_since")), _time(raw.get("checked_to"))
         if since is None or to is None:
             raise ValueError("evidence needs checked_since and checked_to")
+        if to > datetime.datetime.now(datetime.UTC) + CLOCK_SKEW:
+            raise ValueError("evidence checked in the future")
         sources = raw.get("sources", [])
         if not isinstance(sources, list) or not all(isinstance(k, str) for k in sources):
             raise ValueError("evidence sources must be a list of names")
@@ -111,7 +116,9 @@ async def screen(
     seen = {source: dict(numbers) for source, numbers in known.items()}
     fresh: dict[Source, dict[str, Seen]] = {}
     stats = UsageStats()
-    # One gathering per period: a record found for a longer one may not settle a shorter one.
+    # One gathering per period and set of sources: a record found for a longer period may not
+    # settle a shorter one, and a call that shows a number in use settles nothing for a rule
+    # that counts only messages.
     for wanted in _wanted(usage_rules, guarded, now):
         found, spent = await gather(wanted, reads, now, seen, concurrency=concurrency, **extra)
         stats = stats + spent
@@ -120,7 +127,8 @@ async def screen(
             fresh.setdefault(source, {}).update(numbers)
     evidence: dict[str, dict[str, Evidence]] = {}
     for rule in usage_rules:
-        unused, proofs = _by_usage(rule, guarded[rule.name], seen, now, kept)
+        # Only what this run read or confirmed: never a cached reading it did not ask about.
+        unused, proofs = _by_usage(rule, guarded[rule.name], fresh, now, kept)
         guarded[rule.name] = unused
         evidence[rule.name] = proofs
     return Screened(guarded, evidence, tuple(kept), fresh, stats)
@@ -167,17 +175,18 @@ def _since(rule: Rule, now: datetime.datetime) -> datetime.datetime:
 def _wanted(
     rules: Sequence[Rule], matched: Mapping[str, Sequence[NumberRecord]], now: datetime.datetime
 ) -> list[dict[Source, dict[str, datetime.datetime]]]:
-    """Per period (shortest first), per source, the numbers and the moment to read from."""
-    by_period: dict[datetime.datetime, dict[Source, dict[str, datetime.datetime]]] = {}
+    """Per period (shortest first) and set of sources, the numbers and the moment to read from."""
+    groups: dict[tuple[datetime.datetime, tuple[str, ...]], dict[Source, dict[str, Any]]] = {}
     for rule in rules:
         since = _since(rule, now)
         assert rule.select.unused_for is not None
-        wanted = by_period.setdefault(since, {})
-        for source in sources_of(rule.select.unused_for):
+        sources = sources_of(rule.select.unused_for)
+        wanted = groups.setdefault((since, tuple(s.key for s in sources)), {})
+        for source in sources:
             numbers = wanted.setdefault(source, {})
             for record in matched[rule.name]:
                 numbers[record.number] = since
-    return [by_period[since] for since in sorted(by_period, reverse=True)]
+    return [groups[key] for key in sorted(groups, key=lambda k: (-k[0].timestamp(), k[1]))]
 
 
 def _by_usage(
@@ -194,7 +203,9 @@ def _by_usage(
     proofs: dict[str, Evidence] = {}
     for record in records:
         proof = _evidence(record.number, sources, seen, since, now)
-        if proof.unused:
+        if proof is None:
+            kept.append(Kept(rule.name, record.number, UNREAD))
+        elif proof.unused:
             unused.append(record)
             proofs[record.number] = proof
         else:
@@ -208,12 +219,14 @@ def _evidence(
     seen: Mapping[Source, Mapping[str, Seen]],
     since: datetime.datetime,
     now: datetime.datetime,
-) -> Evidence:
+) -> Evidence | None:
+    """What this run's readings show of `number` since `since`; None if they do not settle it."""
     readings = {s: seen[s][number] for s in sources if number in seen.get(s, {})}
-    if not any(r.used_since(since) for r in readings.values()) and (
+    used = any(r.used_since(since) for r in readings.values())
+    if not used and (
         len(readings) < len(sources) or not all(r.quiet_from(since) for r in readings.values())
     ):
-        raise AssertionError(f"usage of {number} since {since} was not read")
+        return None  # never, when the reads went as planned; if it happens, keep the number
     calls = [r for s, r in readings.items() if s.traffic == "calls"]
     messages = [r for s, r in readings.items() if s.traffic == "messages"]
     return Evidence(

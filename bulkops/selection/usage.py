@@ -55,7 +55,7 @@ class TrafficReads(Protocol):
     ) -> TrafficPage: ...
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """One kind of record that counts as use: calls, or messages (of one type, or any)."""
 
@@ -154,7 +154,7 @@ class UsageStats:
     requests: int = 0
     probed: int = 0  # numbers probed one by one
     scanned: int = 0  # records read by account-wide scans
-    cached: int = 0  # numbers answered from what earlier runs read
+    cached: int = 0  # numbers answered, in whole or in part, from what earlier runs read
 
     def __add__(self, other: UsageStats) -> UsageStats:
         return UsageStats(
@@ -185,7 +185,7 @@ async def gather(
     used: set[str] = set()
     # Calls first: they are read at the account's rate, and a number a call shows in use needs
     # none of the Message list's 20 requests a minute.
-    for source in sorted(wanted):
+    for source in sorted(wanted, key=lambda s: s.key):
         since = {n: moment for n, moment in wanted[source].items() if n not in used}
         seen = await gatherer.source(source, since, known.get(source, {}))
         used.update(n for n, found in seen.items() if found.used_since(since[n]))
@@ -221,18 +221,22 @@ class _Gatherer:
         to_read: dict[str, datetime.datetime] = {}
         for number, moment in since.items():
             before = known.get(number)
+            if before is not None and before.to > self._now:
+                before = None  # written by a clock ahead of this one: trust none of it
             start = moment if before is None else before.read_from(moment)
             if start is None and before is not None:
                 seen[number] = before
                 self.cached += 1
             elif start is not None:
                 to_read[number] = start
+                self.cached += start > moment  # only the part since the last read is read
         if to_read:
             found = await self._read(source, to_read)
             for number, start in to_read.items():
                 before = known.get(number)
                 read = found[number]
-                seen[number] = read if before is None else before.then(read, start)
+                trusted = before is not None and before.to <= self._now
+                seen[number] = before.then(read, start) if trusted and before else read
         return seen
 
     async def _read(
@@ -289,7 +293,7 @@ class _Gatherer:
         hit = _exact(page, direction, number)
         if hit is not None or page.total_count <= len(page.records):
             return hit
-        for offset in range(0, page.total_count, MAX_PAGE_SIZE):
+        for offset in range(len(page.records), page.total_count, MAX_PAGE_SIZE):
             page = await self._page(source, query, offset)
             hit = _exact(page, direction, number)
             if hit is not None or not page.records:

@@ -28,8 +28,8 @@ log = structlog.get_logger("bulkops.usage")
 Known = dict[Source, dict[str, Seen]]
 
 
-def cache_path(state_dir: Path, auth_id: str) -> Path:
-    return state_file(state_dir, auth_id, "json")
+def cache_path(state_dir: Path, auth_id: str, api_url: str) -> Path:
+    return state_file(state_dir, auth_id, api_url, "json")
 
 
 def load(path: Path) -> Known:
@@ -60,7 +60,7 @@ def save(path: Path, known: Mapping[Source, Mapping[str, Seen]], now: datetime.d
                 for number, seen in sorted(numbers.items())
                 if seen.to >= horizon and NUMBER_PATTERN.fullmatch(number)
             }
-            for source, numbers in sorted(known.items())
+            for source, numbers in sorted(known.items(), key=lambda item: item[0].key)
         },
     }
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -89,10 +89,12 @@ def _entry(seen: Seen) -> list[str | None]:
 
 def _seen(entry: Any) -> Seen:
     to, last, quiet = entry
-    to_time = _time(to)
+    to_time, last_time, quiet_time = _time(to), _time(last), _time(quiet)
     if to_time is None:
         raise ValueError("an entry without its time")
-    return Seen(to_time, _time(last), _time(quiet))
+    if any(t is not None and t > to_time for t in (last_time, quiet_time)):
+        raise ValueError("an entry that saw past its own end")
+    return Seen(to_time, last_time, quiet_time)
 
 
 def _iso(moment: datetime.datetime | None) -> str | None:

@@ -20,19 +20,24 @@ def canonical(task: Task) -> dict[str, Any]:
 
     Keys are inserted already sorted, so encoding needs no `sort_keys` (the costly part at 300k).
     """
-    return {
+    parts: dict[str, Any] = {
         "action": task.action,
         "before": dict(zip(_SORTED_FIELDS, _SORTED_VALUES(task.before), strict=True)),
         "body": dict(sorted(task.body)),
-        "number": task.number,
     }
+    if task.evidence is not None:
+        # What the check before its unrent asks again: edited, it could ask nothing.
+        parts["evidence"] = dict(sorted(task.evidence.to_json().items()))
+    parts["number"] = task.number
+    return parts
 
 
 def fingerprint(tasks: Iterable[Task]) -> str:
     """sha256 of the canonical JSON list of `tasks`; rule names are not part of it.
 
     Canonical: `json.dumps([...], sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
-    over each task's number, action, body (an object) and before-state (`asdict` of the record).
+    over each task's number, action, body (an object), before-state (`asdict` of the record)
+    and, for a task resting on usage, its evidence.
     """
     digest = hashlib.sha256(b"[")
     first = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,15 +182,20 @@ def test_a_call_between_plan_and_apply_makes_the_unrent_stale(
         assert len(unrented) == len(tasks) - 2
 
 
-def shift_cache(state: Path, by: datetime.timedelta) -> None:
-    """Make the usage cache look as if it had been written `by` earlier."""
+def shift_cache(state: Path, by: datetime.timedelta, *, ends_only: bool = False) -> None:
+    """Make the usage cache look as if it had been written `by` earlier.
+
+    `ends_only` moves only the moment each reading ends, as a clock that is off would write it.
+    """
     [path] = (state / "usage").glob("*.json")
     doc = json.loads(path.read_text())
     for numbers in doc["sources"].values():
         for entry in numbers.values():
             entry[:] = [
-                None if t is None else (datetime.datetime.fromisoformat(t) - by).isoformat()
-                for t in entry
+                t
+                if t is None or (ends_only and i)
+                else (datetime.datetime.fromisoformat(t) - by).isoformat()
+                for i, t in enumerate(entry)
             ]
     path.write_text(json.dumps(doc))
 
@@ -305,3 +311,84 @@ def test_reading_usage_shows_it_is_alive_in_a_log(cli: Cli, plan: Path) -> None:
         ran = cli("plan", plan, "-v")
         assert ran.code == 0
         assert "phase=usage" in ran.err or '"phase": "usage"' in ran.err
+
+
+def test_what_another_server_showed_is_never_taken_for_this_one(cli: Cli, plan: Path) -> None:
+    """Same credentials on an emulator without traffic, then on the real one: no cache mix-up."""
+    quiet = EmulatorConfig(numbers=300, seed=5, rate_limit=None, traffic=False)
+    with emulator_thread(quiet) as elsewhere:
+        cli.use(elsewhere)
+        first = cli("plan", plan, "--json").json
+        assert len(first["tasks"]) > 100  # without traffic, nearly everything looks unused
+        credentials = {"auth_id": elsewhere.auth_id, "auth_token": elsewhere.auth_token}
+    busy = EmulatorConfig(numbers=300, seed=5, rate_limit=None, **credentials)
+    with emulator_thread(busy) as running:
+        cli.use(running)
+        doc = cli("plan", plan, "--json").json
+        assert {t["number"] for t in doc["tasks"]} == unused_truth(running, 60)
+        assert doc["summary"]["usage_reads"]["cached"] == 0
+
+
+def test_a_cache_written_by_a_clock_ahead_is_not_trusted(cli: Cli, plan: Path) -> None:
+    with emulator_thread(EmulatorConfig(numbers=300, seed=5, rate_limit=None)) as running:
+        cli.use(running)
+        cli("plan", plan, "--json")
+        shift_cache(cli.state, -datetime.timedelta(hours=3), ends_only=True)  # 3 hours ahead
+        used = sorted(set(running.emulator.numbers) - unused_truth(running, 60, guards=False))
+        running.emulator.add_call(used[0])
+        doc = cli("plan", plan, "--json").json
+        assert {t["number"] for t in doc["tasks"]} == unused_truth(running, 60)
+
+
+def test_rules_counting_different_services_are_each_answered_on_their_own(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A call settles nothing for a rule that counts only SMS: each rule gets its own reading."""
+    off = "    guards: {keep_rented_within: 0d, keep_tendlc_campaign: false}\n"
+    plan = tmp_path / "two.yaml"
+    plan.write_text(
+        "version: 1\nrules:\n"
+        "  - name: no-calls\n    select: {unused_for: {period: 60d, services: [voice]}}\n"
+        "    unrent: true\n" + off + "  - name: no-sms\n"
+        "    select: {unused_for: {period: 60d, services: [sms]}}\n    unrent: true\n" + off
+    )
+    with emulator_thread(EmulatorConfig(numbers=300, seed=5, rate_limit=None)) as running:
+        cli.use(running)
+        emulator = running.emulator
+        since = emulator.clock.timestamp() - 60 * DAY
+
+        def users(records: list[Any], kind: str | None = None) -> set[str]:
+            return {
+                number.lstrip("+")
+                for r in records
+                if r.at >= since and (kind is None or r.message_type == kind)
+                for number in (r.from_number, r.to_number)
+            }
+
+        no_calls = set(emulator.numbers) - users(emulator.calls())
+        no_sms = set(emulator.numbers) - users(emulator.messages(), "sms")
+        for _ in range(2):  # the second time, answered from the cache the first one wrote
+            ran = cli("plan", plan, "--json")
+            assert ran.code == 0, ran.err
+            assert {t["number"] for t in ran.json["tasks"]} == no_calls | no_sms
+
+
+@pytest.mark.parametrize("edit", ["drop", "future"])
+def test_a_saved_plan_whose_evidence_was_edited_is_refused(
+    cli: Cli, plan: Path, tmp_path: Path, edit: str
+) -> None:
+    """Evidence decides what the check before each unrent asks: it is under the fingerprint."""
+    saved = tmp_path / "reviewed.json"
+    with emulator_thread(EmulatorConfig(numbers=100, seed=5, rate_limit=None)) as running:
+        cli.use(running)
+        assert cli("plan", plan, "--out", saved).code == 0
+        doc = json.loads(saved.read_text())
+        for task in doc["tasks"]:
+            if edit == "drop":
+                task["evidence"] = None
+            else:
+                task["evidence"]["checked_to"] = "2030-01-01T00:00:00Z"
+        saved.write_text(json.dumps(doc))
+        ran = cli.apply(saved)
+        assert ran.code == 2
+        assert not deleted(running)

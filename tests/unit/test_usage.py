@@ -4,6 +4,7 @@ the Message list's sliding window, the guards."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import anyio
@@ -94,7 +95,7 @@ def test_a_read_that_does_not_join_the_old_one_keeps_only_its_own_span() -> None
 
 
 def test_the_cache_round_trips_and_drops_what_plivo_no_longer_keeps(tmp_path: Path) -> None:
-    path = usage_cache.cache_path(tmp_path, "MAXXXXXXXXXXXXXXXXXX")
+    path = usage_cache.cache_path(tmp_path, "MAXXXXXXXXXXXXXXXXXX", "https://api.plivo.com")
     known = {
         Source("calls"): {
             "14155550100": Seen(NOW, None, NOW - 60 * DAY),
@@ -120,8 +121,22 @@ def test_an_unreadable_cache_reads_as_empty(tmp_path: Path, text: str) -> None:
     assert usage_cache.load(path) == {}
 
 
-def test_the_cache_file_is_named_by_the_account_alone(tmp_path: Path) -> None:
-    assert usage_cache.cache_path(tmp_path, "../../etc/x").parent == tmp_path / "usage"
+def test_the_cache_file_is_named_by_the_account_and_where_it_lives(tmp_path: Path) -> None:
+    real = usage_cache.cache_path(tmp_path, "MA1", "https://api.plivo.com")
+    emulated = usage_cache.cache_path(tmp_path, "MA1", "http://127.0.0.1:8080")
+    assert real != emulated
+    assert usage_cache.cache_path(tmp_path, "../../etc/x", "u").parent == tmp_path / "usage"
+
+
+def test_an_entry_that_saw_past_its_own_end_makes_the_cache_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "usage.json"
+    ahead = (NOW + DAY).isoformat()
+    path.write_text(
+        json.dumps(
+            {"version": 1, "sources": {"calls": {"14155550100": [NOW.isoformat(), ahead, None]}}}
+        )
+    )
+    assert usage_cache.load(path) == {}
 
 
 def test_evidence_survives_its_json_shape() -> None:
