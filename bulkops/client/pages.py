@@ -44,6 +44,7 @@ SHARED_KEYS: Final = (
     "profile_uuid",
 )
 
+READ_AHEAD: Final = 4  # pages held ahead of the reader, as a multiple of those in flight
 SHORT_PAGE_TRIES: Final = 3  # a page that comes back short is asked for this many times in all
 
 FetchPage = Callable[[int, int], Awaitable["NumberPage"]]  # (limit, offset) → page
@@ -264,6 +265,7 @@ class _Window:
         self._end = total
         self._next_offset = size
         self._pending: deque[asyncio.Future[NumberPage]] = deque()
+        self._in_flight = 0  # fetches not finished yet, whether the reader waits on them or not
         self._done = False
 
     async def next_page(self) -> NumberPage | None:
@@ -279,14 +281,30 @@ class _Window:
         return page
 
     def _fill(self) -> None:
+        # In flight, not merely unread, is what the allowance counts: a slow page at the head
+        # must not hold back the fetches behind it. Read-ahead is still bounded, for memory.
         allowed = max(1, self._allowed())
-        while not self._done and len(self._pending) < allowed and self._next_offset < self._end:
+        while (
+            not self._done
+            and self._in_flight < allowed
+            and len(self._pending) < allowed * READ_AHEAD
+            and self._next_offset < self._end
+        ):
             offset = self._next_offset
             self._next_offset += self._size
-            self._pending.append(asyncio.ensure_future(self._walk.page(self._size, offset)))
+            fetch = asyncio.ensure_future(self._walk.page(self._size, offset))
+            fetch.add_done_callback(self._refill)
+            self._pending.append(fetch)
+            self._in_flight += 1
+
+    def _refill(self, fetch: asyncio.Future[NumberPage]) -> None:
+        self._in_flight -= 1
+        if not fetch.cancelled():
+            self._fill()
 
     async def cancel(self) -> None:
         """Stop fetches nobody will read; collect their outcomes so none is reported as lost."""
+        self._done = True  # no refill from a fetch finishing now
         pending = list(self._pending)
         self._pending.clear()
         for task in pending:
