@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         runs: list[tuple[RunInfo, dict[str, int], str]] = []  # nothing has run here yet
     else:
-        journal = Journal(args.state_dir, create=False)
+        journal = Journal.read_only(args.state_dir)
         runs = [
             (info, summarize(journal.counts(info.id)), _status(journal, info))
             for info in journal.runs()

@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    journal = Journal(args.state_dir, create=False)
+    journal = Journal.read_only(args.state_dir)
     info = journal.run(args.run_id)
     if info is None:
         raise UsageError(f"no run {args.run_id!r} in {args.state_dir} (see `bulkops runs`)")

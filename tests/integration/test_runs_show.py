@@ -162,3 +162,56 @@ def test_show_of_an_unknown_run_is_a_usage_error(
     assert "no run '20200101-000000-abcdef'" in json.loads(out)["reason"]
     assert "no run '20200101-000000-abcdef'" in err
     assert "bulkops runs" in err
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file and directory under `root`: mode, mtime and content."""
+    found: dict[str, tuple[int, int, bytes]] = {}
+    for path in sorted(root.rglob("*")):
+        status = path.stat()
+        content = path.read_bytes() if path.is_file() else b""
+        found[str(path.relative_to(root))] = (status.st_mode, status.st_mtime_ns, content)
+    return found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("runs",), ("runs", "--json"), ("show", "RUN"), ("show", "RUN", "--json")],
+    ids=" ".join,
+)
+def test_runs_and_show_read_a_read_only_state_dir_without_writing(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """On a state directory without write permission, `runs` and `show` work and change nothing.
+
+    The owner write bit is what bulkops honours, so this holds even when the tests run as root.
+    """
+    state = finished_run.state
+    for path in [state, *state.rglob("*")]:
+        path.chmod(0o500 if path.is_dir() else 0o400)
+    before = _snapshot(state)
+    try:
+        words = [finished_run.run_id if word == "RUN" else word for word in args]
+        code, out, err = cli_out(capsys, *words, "--state-dir", str(state))
+        after = _snapshot(state)
+    finally:
+        for path in [state, *state.rglob("*")]:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+    assert code == 0, err
+    assert finished_run.run_id in out
+    assert finished_run.changed[0] in out or args[0] == "runs"
+    assert after == before
+
+
+def test_runs_and_show_create_no_lock_files(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Looking at runs takes no lock: no `locks` directory appears in a writable state dir."""
+    locks = finished_run.state / "locks"
+    for path in locks.iterdir():
+        path.unlink()
+    locks.rmdir()
+    for args in (("runs",), ("show", finished_run.run_id)):
+        code, _, err = cli_out(capsys, *args, "--state-dir", str(finished_run.state))
+        assert code == 0, err
+    assert not locks.exists()

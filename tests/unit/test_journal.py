@@ -274,3 +274,36 @@ def test_a_run_survives_losing_the_wal_file(tmp_path: Path) -> None:
     again = Journal(tmp_path)
     assert again.run(run_id) is not None
     assert again.counts(run_id)["pending"] == 5
+
+
+def test_a_read_only_journal_never_migrates_an_older_layout(tmp_path: Path) -> None:
+    """`runs` and `show` read; upgrading the layout is left to a command that writes."""
+    Journal(tmp_path).close()
+    older = sqlite3.connect(tmp_path / DB_NAME)
+    older.execute(f"PRAGMA user_version = {LAYOUT_VERSION - 1}")
+    older.close()
+    with pytest.raises(JournalError, match="older layout"):
+        Journal.read_only(tmp_path)
+    version = sqlite3.connect(tmp_path / DB_NAME).execute("PRAGMA user_version").fetchone()[0]
+    assert version == LAYOUT_VERSION - 1
+
+
+def test_a_read_only_journal_needs_one_to_exist(tmp_path: Path) -> None:
+    """Reading an empty state directory is a clear error and creates nothing there."""
+    with pytest.raises(JournalError, match="no bulkops journal"):
+        Journal.read_only(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_journal_sees_a_run_being_written(tmp_path: Path) -> None:
+    """A reader opened while a writer is at work sees its committed marks."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 3)
+    journal.record(run_id, [Mark(0, "succeeded", 1)])
+    reader = Journal.read_only(tmp_path)
+    assert reader.counts(run_id)["succeeded"] == 1
+    journal.record(run_id, [Mark(1, "failed", 1, "nope")])
+    assert reader.counts(run_id)["failed"] == 1
+    assert not reader.is_locked(run_id)
+    with journal.lock(run_id):
+        assert reader.is_locked(run_id)
