@@ -145,7 +145,4 @@ def _find(journal: Journal, run_id: str | None) -> RunInfo | None:
                 f"the same account superseded it (name it to resume it anyway)"
             )
         return info
-    info = journal.run(run_id)
-    if info is None:
-        raise UsageError(f"no run {run_id!r} in {journal.state_dir} (see `bulkops runs`)")
-    return info
+    return journal.resolve(run_id)

@@ -9,7 +9,7 @@ import sys
 
 from bulkops.cli import common
 from bulkops.cli.common import out
-from bulkops.errors import ExitCode, UsageError
+from bulkops.errors import ExitCode
 from bulkops.report.run_view import csv_rows, show_json, show_table
 from bulkops.run.journal import Journal
 from bulkops.run.outcome import summarize
@@ -27,9 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     journal = Journal.read_only(args.state_dir)
-    info = journal.run(args.run_id)
-    if info is None:
-        raise UsageError(f"no run {args.run_id!r} in {args.state_dir} (see `bulkops runs`)")
+    info = journal.resolve(args.run_id)
     entries = journal.entries(info.id)
     if args.json:
         doc = show_json(info, summarize(journal.counts(info.id)), entries)

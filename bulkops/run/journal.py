@@ -35,12 +35,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
-from bulkops.errors import Failed, Refused
+from bulkops.errors import Failed, Refused, UsageError
 from bulkops.tasks.model import Task, decode_task, lean_before
 
 DB_NAME: Final = "journal.sqlite3"
 LAYOUT_VERSION: Final = 2
 WAL_CHECKPOINT_PAGES: Final = 10_000
+LATEST: Final = "latest"  # names the newest run wherever a run id is taken
+CANDIDATES_SHOWN: Final = 10  # runs listed when an id prefix is ambiguous
 
 TaskState = Literal["pending", "inflight", "succeeded", "failed", "unchanged", "stale", "gone"]
 TASK_STATES: Final[tuple[TaskState, ...]] = get_args(TaskState)
@@ -127,6 +129,7 @@ DROP TABLE runs_v1;
 _SHOWN: Final = (
     "CASE WHEN state = 'pending' AND seq >= :lo AND seq < :hi THEN 'inflight' ELSE state END"
 )
+_NEWEST_FIRST: Final = "ORDER BY created_at DESC, id DESC"
 _COLUMNS: Final = f"seq, number, rule, action, body, before, {_SHOWN}, attempts, error"
 
 
@@ -368,12 +371,36 @@ class Journal:
         return cursor.rowcount
 
     def runs(self) -> list[RunInfo]:
-        rows = self._read("SELECT * FROM runs ORDER BY created_at DESC, id DESC")
+        rows = self._read(f"SELECT * FROM runs {_NEWEST_FIRST}")
         return [_run_info(row) for row in rows]
 
     def run(self, run_id: str) -> RunInfo | None:
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
         return _run_info(rows[0]) if rows else None
+
+    def resolve(self, ref: str) -> RunInfo:
+        """The run `ref` names: a whole id, `latest` (the newest run), or a unique id prefix.
+
+        Every command that takes a RUN_ID reads it through here, so they all accept the same
+        forms; UsageError (exit 2) when nothing, or more than one run, matches.
+        """
+        if ref == LATEST:
+            rows = self._read(f"SELECT * FROM runs {_NEWEST_FIRST} LIMIT 1")
+            if not rows:
+                raise UsageError(f"no runs in {self.state_dir}: `latest` names none")
+            return _run_info(rows[0])
+        exact = self.run(ref)
+        if exact is not None:
+            return exact
+        rows = self._read(
+            f"SELECT * FROM runs WHERE ? != '' AND substr(id, 1, ?) = ? {_NEWEST_FIRST} LIMIT ?",
+            (ref, len(ref), ref, CANDIDATES_SHOWN + 1),
+        )
+        if len(rows) == 1:
+            return _run_info(rows[0])
+        if not rows:
+            raise UsageError(f"no run {ref!r} in {self.state_dir} (see `bulkops runs`)")
+        raise UsageError(_ambiguous(ref, [row[0] for row in rows]))
 
     def entries(self, run_id: str, states: Sequence[TaskState] | None = None) -> Iterator[Entry]:
         """Stream a run's tasks in order, optionally only those in `states`."""
@@ -473,6 +500,12 @@ def is_held(path: Path) -> bool:
     finally:
         os.close(fd)  # also drops the probe
     return False
+
+
+def _ambiguous(ref: str, ids: list[str]) -> str:
+    shown = ", ".join(ids[:CANDIDATES_SHOWN])
+    more = " and more" if len(ids) > CANDIDATES_SHOWN else ""
+    return f"run id {ref!r} is ambiguous: it begins {shown}{more}; give more of the id"
 
 
 def _require(state_dir: Path) -> None:

@@ -215,3 +215,14 @@ def test_runs_and_show_create_no_lock_files(
         code, _, err = cli_out(capsys, *args, "--state-dir", str(finished_run.state))
         assert code == 0, err
     assert not locks.exists()
+
+
+@pytest.mark.parametrize("ref", ["latest", "PREFIX"])
+def test_show_takes_latest_or_a_prefix_of_the_run_id(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str], ref: str
+) -> None:
+    """`show latest` and `show <first characters of the id>` show the same run as its full id."""
+    ref = finished_run.run_id[:17] if ref == "PREFIX" else ref
+    code, out, err = cli_out(capsys, "show", ref, "--json", "--state-dir", str(finished_run.state))
+    assert code == 0, err
+    assert json.loads(out)["run_id"] == finished_run.run_id

@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from bulkops.errors import UsageError
 from bulkops.limits import FailureBudget, Limits
 from bulkops.run import execution
 from bulkops.run.execution import Settings
@@ -307,3 +308,38 @@ def test_a_read_only_journal_sees_a_run_being_written(tmp_path: Path) -> None:
     assert not reader.is_locked(run_id)
     with journal.lock(run_id):
         assert reader.is_locked(run_id)
+
+
+def test_a_run_is_named_by_its_id_latest_or_a_unique_prefix(tmp_path: Path) -> None:
+    """`latest` is the newest run; any prefix naming one run names it; an exact id always wins."""
+    journal = Journal(tmp_path)
+    older = _new_run(journal)
+    newer = _new_run(journal)
+    assert journal.resolve("latest").id == newer
+    assert journal.resolve(older).id == older
+    for ref in (newer[:-1], newer[:-3]):  # the random tails differ: prefixes inside them
+        if not older.startswith(ref):
+            assert journal.resolve(ref).id == newer
+
+
+def test_an_ambiguous_run_prefix_lists_the_candidates(tmp_path: Path) -> None:
+    """A prefix two runs share is a usage error (exit 2) that names both."""
+    journal = Journal(tmp_path)
+    ids = {_new_run(journal), _new_run(journal)}
+    shared = min(ids)[:9]  # the date: both were made today
+    with pytest.raises(UsageError, match="ambiguous") as caught:
+        journal.resolve(shared)
+    assert caught.value.exit_code == 2
+    assert all(run_id in str(caught.value) for run_id in ids)
+
+
+def test_an_unknown_or_empty_run_ref_is_a_usage_error(tmp_path: Path) -> None:
+    """Nothing matching, `latest` of no runs and an empty string are each a clear error."""
+    journal = Journal(tmp_path)
+    with pytest.raises(UsageError, match="no runs in"):
+        journal.resolve("latest")
+    _new_run(journal)
+    with pytest.raises(UsageError, match="no run '1999'"):
+        journal.resolve("1999")
+    with pytest.raises(UsageError, match="no run ''"):
+        journal.resolve("")
