@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _show(task_list: TaskList, saved: bool) -> None:
     if not saved:
-        out.print(render_plan(task_list, max_rows=DIFF_ROWS))
+        out.print(
+            render_plan(task_list, max_rows=DIFF_ROWS, more="`bulkops plan --full` lists them")
+        )
     else:
         out.print(
             f"saved plan {safe(task_list.plan_name or '')} ({task_list.fingerprint[:12]}): "

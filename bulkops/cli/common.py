@@ -23,6 +23,7 @@ from bulkops.pace.breaker import DEFAULT_GIVE_UP
 from bulkops.run.locks import AccountLock, hold_account
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
+STATE_DIR_ENV: Final = "BULKOPS_STATE_DIR"
 
 # markup=False: plan names, aliases and paths are the user's text, never rich markup. Styles
 # come from Text objects or an explicit markup=True on a string we wrote ourselves.
@@ -154,13 +155,20 @@ async def account_lock(
         yield lock
 
 
-def add_state_dir(parser: argparse.ArgumentParser) -> None:
+def default_state_dir() -> Path:
+    """$BULKOPS_STATE_DIR when set (and not empty), else ./.bulkops; --state-dir beats both."""
+    return Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
+
+
+def add_state_dir(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """`--state-dir`; `inherited` for a sub-subcommand, which keeps its parent's value if unset."""
     parser.add_argument(
         "--state-dir",
         type=Path,
-        default=DEFAULT_STATE_DIR,
+        # Read when the parser is built, at every run: the environment of this invocation.
+        default=argparse.SUPPRESS if inherited else default_state_dir(),
         metavar="DIR",
-        help="where the run journal lives (default ./.bulkops)",
+        help=f"where the run journal lives (default ${STATE_DIR_ENV}, else ./.bulkops)",
     )
 
 

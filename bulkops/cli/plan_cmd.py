@@ -35,6 +35,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the reviewed plan, for `bulkops apply FILE`"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"list every task in the text output (default: the first {TERMINAL_ROWS})",
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 4 when the plan would change something, 0 when nothing (errors keep theirs)",
+    )
     common.add_connection_options(parser, executes=False)
     parser.set_defaults(run=run)
 
@@ -62,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(plan_to_json(task_list), indent=2) + "\n")
     else:
-        out.print(render_plan(task_list, max_rows=TERMINAL_ROWS))
+        rows = None if args.full else TERMINAL_ROWS
+        out.print(render_plan(task_list, max_rows=rows, more="--full lists them all"))
     if args.out:
         err.print(f"saved the reviewed plan to {args.out}; run it with: bulkops apply {args.out}")
+    if args.detailed_exitcode and task_list.tasks:
+        return ExitCode.CHANGES_PENDING
     return ExitCode.OK

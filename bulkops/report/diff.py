@@ -46,15 +46,20 @@ def plan_to_json(task_list: TaskList) -> dict[str, Any]:
     }
 
 
-def render_plan(result: TaskList, *, max_rows: int | None = None) -> RenderableType:
-    """Totals, per-rule counts, then one block per task (the first `max_rows` of them)."""
+def render_plan(
+    result: TaskList, *, max_rows: int | None = None, more: str = "use --json for all"
+) -> RenderableType:
+    """Totals, per-rule counts, then one block per task (the first `max_rows` of them).
+
+    `more` tells how to see the tasks past `max_rows` (the flag differs by command).
+    """
     parts: list[RenderableType] = [_summary(result), _per_rule(result)]
     shown = result.tasks if max_rows is None else result.tasks[:max_rows]
     if shown:
         parts.append(_task_table(shown))
     hidden = result.tasks[len(shown) :]
     if hidden:
-        parts.append(Text(f"… {len(hidden):,} more (use --json for all)", style="bold"))
+        parts.append(Text(f"… {len(hidden):,} more ({more})", style="bold"))
         unrents = sum(1 for task in hidden if task.action == "unrent")
         if unrents:
             # Irreversible work must never hide behind the cut-off unannounced.

@@ -226,3 +226,23 @@ def test_show_takes_latest_or_a_prefix_of_the_run_id(
     code, out, err = cli_out(capsys, "show", ref, "--json", "--state-dir", str(finished_run.state))
     assert code == 0, err
     assert json.loads(out)["run_id"] == finished_run.run_id
+
+
+def test_bulkops_state_dir_is_the_default_and_the_flag_wins(
+    finished_run: FinishedRun,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """$BULKOPS_STATE_DIR replaces ./.bulkops; --state-dir overrides the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BULKOPS_STATE_DIR", str(finished_run.state))
+    code, out, _ = cli_out(capsys, "runs", "--json")
+    assert code == 0
+    assert [run["run_id"] for run in json.loads(out)] == [finished_run.run_id]
+    code, out, _ = cli_out(capsys, "show", "latest", "--json")
+    assert (code, json.loads(out)["run_id"]) == (0, finished_run.run_id)
+    empty = tmp_path / "elsewhere"
+    code, out, _ = cli_out(capsys, "runs", "--json", "--state-dir", str(empty))
+    assert (code, json.loads(out)) == (0, [])
+    assert not (tmp_path / ".bulkops").exists()

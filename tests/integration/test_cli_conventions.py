@@ -1,0 +1,75 @@
+"""What people who use Terraform or kubectl expect of a command line, against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bulkops import __version__
+from bulkops.emulator import EmulatorConfig, RunningEmulator
+from bulkops.errors import ExitCode
+from tests.emulated import Cli, emulator_thread
+
+# More numbers than `plan` lists on a terminal (200), so that --full has something to add.
+INVENTORY = EmulatorConfig(numbers=260, seed=5, rate_limit=None)
+RELABEL = """\
+version: 1
+name: relabel
+rules:
+  - name: relabel
+    select: {}
+    update: {alias: "relabelled {number}"}
+"""
+
+
+@pytest.fixture
+def running() -> Iterator[RunningEmulator]:
+    with emulator_thread(INVENTORY) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def relabel(tmp_path: Path) -> Path:
+    plan = tmp_path / "relabel.yaml"
+    plan.write_text(RELABEL)
+    return plan
+
+
+def test_version_names_the_release(cli: Cli) -> None:
+    """`bulkops --version` prints the version and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        cli("--version")
+    assert exited.value.code == 0
+    assert cli.capsys is not None
+    assert cli.capsys.readouterr().out.strip() == f"bulkops {__version__}"
+
+
+def test_detailed_exitcode_is_4_with_changes_pending_and_0_without(
+    cli: Cli, running: RunningEmulator, relabel: Path
+) -> None:
+    """`plan --detailed-exitcode` exits 4 while the plan would change something, 0 once not."""
+    cli.use(running)
+    assert cli("plan", relabel, "--json").code == ExitCode.OK  # without the flag: 0 as ever
+    pending = cli("plan", relabel, "--json", "--detailed-exitcode")
+    assert pending.code == ExitCode.CHANGES_PENDING == 4
+    assert pending.json["summary"]["updates"] == INVENTORY.numbers
+    assert cli.apply(relabel).code == 0
+    settled = cli("plan", relabel, "--detailed-exitcode")
+    assert settled.code == ExitCode.OK, settled.err
+    assert f"{INVENTORY.numbers} already as planned" in settled.out
+
+
+def test_plan_full_lists_every_task(cli: Cli, running: RunningEmulator, relabel: Path) -> None:
+    """Text output stops after 200 tasks and says how to see the rest; `--full` lists them all."""
+    cli.use(running)
+    numbers = sorted(running.emulator.numbers)
+    cut = cli("plan", relabel)
+    assert cut.code == 0
+    assert f"… {len(numbers) - 200} more (--full lists them all)" in cut.out
+    assert sum(number in cut.out for number in numbers) == 200
+    full = cli("plan", relabel, "--full")
+    assert full.code == 0
+    assert all(number in full.out for number in numbers)
+    assert "more (" not in full.out
