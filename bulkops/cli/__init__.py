@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from bulkops import __version__
 from bulkops.cli import apply_cmd as apply_cmd
+from bulkops.cli import completion_cmd as completion_cmd
 from bulkops.cli import emulator_cmd as emulator_cmd
 from bulkops.cli import plan_cmd as plan_cmd
 from bulkops.cli import resume_cmd as resume_cmd
@@ -31,7 +32,16 @@ from bulkops.cli.common import err
 from bulkops.errors import BulkopsError, ExitCode, first_error
 from bulkops.report.text import safe
 
-COMMANDS = (validate_cmd, plan_cmd, apply_cmd, resume_cmd, runs_cmd, show_cmd, emulator_cmd)
+COMMANDS = (
+    validate_cmd,
+    plan_cmd,
+    apply_cmd,
+    resume_cmd,
+    runs_cmd,
+    show_cmd,
+    emulator_cmd,
+    completion_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "apply",
         help="apply a plan (or a plan saved by `plan --out`) to the account",
         description="Plan, check the guards, then send the changes at the account's pace. "
-        "Every task is journaled: a run stopped at any moment resumes with `bulkops resume`.",
+        "Every task is journaled: a run stopped at any moment resumes with `bulkops resume`. "
+        "It asks before sending, on the terminal even when stdout is a pipe; without a terminal "
+        "it needs --yes.",
+        epilog=common.examples(
+            "bulkops apply plans/reassign-to-ivr.yaml --sandbox --yes",
+            "bulkops apply reviewed.json",
+            "bulkops apply plans/cleanup-unused.yaml --yes --json --max-changes 500",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument(
         "plan",

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Final
@@ -29,6 +30,36 @@ STATE_DIR_ENV: Final = "BULKOPS_STATE_DIR"
 # come from Text objects or an explicit markup=True on a string we wrote ourselves.
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Paragraphs wrapped to the terminal; indented lines (the examples) kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines: list[str] = []
+        paragraph: list[str] = []
+
+        def flush() -> None:
+            if paragraph:
+                joined = " ".join(paragraph)
+                lines.append(
+                    textwrap.fill(joined, width, initial_indent=indent, subsequent_indent=indent)
+                )
+                paragraph.clear()
+
+        for line in text.splitlines():
+            if line.startswith("  ") or not line.strip():
+                flush()
+                lines.append(indent + line if line.strip() else "")
+            else:
+                paragraph.append(line.strip())
+        flush()
+        return "\n".join(lines)
+
+
+def examples(*commands: str) -> str:
+    """The epilog every subcommand's --help ends with: commands to copy."""
+    return "examples:\n" + "\n".join(f"  {command}" for command in commands)
 
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:

@@ -28,7 +28,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "plan",
         help="show what a plan would change (dry run: sends only GET requests)",
         description="List the account's numbers, expand PLAN into per-number tasks and show "
-        "every change as before -> after. Nothing is changed.",
+        "every change as before → after. Nothing is changed. With --detailed-exitcode it exits "
+        "4 when there is something to change, 0 when there is not.",
+        epilog=common.examples(
+            "bulkops plan plans/reassign-to-ivr.yaml --sandbox",
+            "bulkops plan plans/cleanup-unused.yaml --out reviewed.json",
+            "bulkops plan plans/migrate-subaccount.yaml --detailed-exitcode --json > plan.json",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument("plan", type=Path, metavar="PLAN", help="YAML plan file")
     parser.add_argument("--json", action="store_true", help="print the tasks as one JSON document")

@@ -25,7 +25,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Continue RUN_ID (default: the latest unfinished run in the state "
         "directory that no later run of the same plan superseded). Completed tasks are never "
         "sent again, and every task left is checked against the number as it is now: one that "
-        "changed since it was planned is left alone (stale).",
+        "changed since it was planned is left alone (stale). RUN_ID may be `latest` or any "
+        "unique beginning of an id.",
+        epilog=common.examples(
+            "bulkops resume",
+            "bulkops resume latest --yes --json",
+            "bulkops resume 20250301-0930 --retry-failed",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -16,8 +16,19 @@ from bulkops.run.outcome import summarize
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("show", help="per-number outcome of a run")
-    parser.add_argument("run_id", metavar="RUN_ID")
+    parser = subparsers.add_parser(
+        "show",
+        help="per-number outcome of a run",
+        description="Every number of a run: its rule, action, outcome, attempts, before → after "
+        "and error. RUN_ID may be `latest` or any unique beginning of an id. It only reads.",
+        epilog=common.examples(
+            "bulkops show latest",
+            "bulkops show 20250301-093012-4f2a1c --csv > outcome.csv",
+            "bulkops show 20250301-0930 --json",
+        ),
+        formatter_class=common.HelpFormatter,
+    )
+    parser.add_argument("run_id", metavar="RUN_ID", help="a run id, `latest`, or an id prefix")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON document")
     fmt.add_argument("--csv", action="store_true", help="CSV, one row per number")

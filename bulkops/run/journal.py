@@ -360,6 +360,12 @@ class Journal:
                 "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), run_id)
             )
 
+    def delete_run(self, run_id: str) -> None:
+        """Forget a run and its tasks (`runs prune`); the caller holds the run's lock."""
+        with self._transaction():
+            for table, key in (("tasks", "run_id"), ("leases", "run_id"), ("runs", "id")):
+                self._db.execute(f"DELETE FROM {table} WHERE {key} = ?", (run_id,))
+
     def retry_failed(self, run_id: str) -> int:
         """Put a run's failed tasks back in the queue; return how many."""
         with self._transaction():

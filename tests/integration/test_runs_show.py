@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ def finished_run(
             ["apply", str(plan), "--yes", "--json", "--rate", "500", "--state-dir", str(state)]
         )
         summary = json.loads(capsys.readouterr().out)
+    # The in-process apply's journal connection closes when collected, and closing checkpoints
+    # the WAL into the file: have that happen now, not in the middle of a test.
+    gc.collect()
     assert code == 1, "one task failed"
     return FinishedRun(state, summary["run_id"], changed, refused, already)
 
@@ -246,3 +250,34 @@ def test_bulkops_state_dir_is_the_default_and_the_flag_wins(
     code, out, _ = cli_out(capsys, "runs", "--json", "--state-dir", str(empty))
     assert (code, json.loads(out)) == (0, [])
     assert not (tmp_path / ".bulkops").exists()
+
+
+def test_runs_prune_forgets_finished_runs_older_than_asked(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`runs prune --older-than 30d` keeps today's run; `0s` prunes it; --dry-run only says so."""
+    state = ("--state-dir", str(finished_run.state))
+    code, out, _ = cli_out(capsys, "runs", "prune", "--older-than", "30d", "--json", *state)
+    assert code == 0
+    assert json.loads(out)["pruned"] == []
+    code, out, _ = cli_out(capsys, "runs", "prune", "--older-than", "0s", "--dry-run", *state)
+    assert code == 0
+    assert "would prune 1 run last active before" in out
+    assert finished_run.run_id in out
+    code, out, _ = cli_out(capsys, "runs", "--json", *state)
+    assert [run["run_id"] for run in json.loads(out)] == [finished_run.run_id]
+    code, out, _ = cli_out(capsys, "runs", "prune", "--older-than", "0s", "--json", *state)
+    assert (code, json.loads(out)["pruned"]) == (0, [finished_run.run_id])
+    assert f"{finished_run.run_id}.lock" in json.loads(out)["lock_files"]
+    code, out, _ = cli_out(capsys, "runs", "--json", *state)
+    assert json.loads(out) == []
+
+
+def test_runs_prune_needs_an_age_with_a_unit(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--older-than 30` (no unit) is a usage error: exit 2, nothing pruned."""
+    with pytest.raises(SystemExit) as exited:
+        main(["runs", "prune", "--older-than", "30", "--state-dir", str(finished_run.state)])
+    assert exited.value.code == 2
+    assert "like 30d" in capsys.readouterr().err
