@@ -315,6 +315,13 @@ def test_a_run_is_named_by_its_id_latest_or_a_unique_prefix(tmp_path: Path) -> N
     journal = Journal(tmp_path)
     older = _new_run(journal)
     newer = _new_run(journal)
+    # Made within the same second: date the older one back, as a run made earlier would be.
+    writer = sqlite3.connect(tmp_path / DB_NAME)
+    writer.execute(
+        "UPDATE runs SET created_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (older,)
+    )
+    writer.commit()
+    writer.close()
     assert journal.resolve("latest").id == newer
     assert journal.resolve(older).id == older
     for ref in (newer[:-1], newer[:-3]):  # the random tails differ: prefixes inside them
