@@ -46,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
     elif args.csv:
         csv.writer(sys.stdout).writerows(csv_rows(entries))
     else:
-        out.print(show_table(info, entries))
+        out.print(show_table(info, entries, width=out.width))
     return ExitCode.OK

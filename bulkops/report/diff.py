@@ -115,12 +115,13 @@ def _task_table(tasks: tuple[Task, ...]) -> Table:
         for index, change in enumerate(task.changes):
             first = index == 0
             table.add_row(
-                number if first else "", rule if first else "", change.field, _change(change)
+                number if first else "", rule if first else "", change.field, change_text(change)
             )
     return table
 
 
-def _change(change: Change) -> Text:
+def change_text(change: Change) -> Text:
+    """One field's change as `plan` and `show` write it: before → after, ∅ for nothing."""
     before = WRITE_ONLY if change.field in WRITE_ONLY_FIELDS else _value(change.before)
     text = Text(before, style="dim" if change.before is None else "")
     text.append(ARROW)
