@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +75,24 @@ def test_plan_full_lists_every_task(cli: Cli, running: RunningEmulator, relabel:
     assert full.code == 0
     assert all(number in full.out for number in numbers)
     assert "more (" not in full.out
+
+
+def _log_lines(err: str, event: str) -> list[dict[str, Any]]:
+    """The JSON log lines on stderr (`--log-format json`) for `event`."""
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == event]
+
+
+def test_the_last_progress_line_is_the_final_summary_with_a_real_rate(
+    cli: Cli, running: RunningEmulator, relabel: Path
+) -> None:
+    """`apply -v` without a terminal logs progress whose last line matches the summary, rate > 0."""
+    cli.use(running)
+    ran = cli.apply(relabel, "-v", "--log-format", "json")
+    assert ran.code == 0, ran.err
+    summary = ran.json
+    last = _log_lines(ran.err, "progress")[-1]
+    assert last["done"] == last["total"] == summary["counts"]["succeeded"] == INVENTORY.numbers
+    assert last["requests"] == summary["requests"]
+    assert last["failed"] == summary["counts"]["failed"] == 0
+    assert last["rate"] > 0
