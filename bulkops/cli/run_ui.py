@@ -20,6 +20,7 @@ from bulkops.errors import Refused
 from bulkops.limits import FailureBudget
 from bulkops.report.run_progress import RunProgress
 from bulkops.report.run_view import render_summary, summary_json
+from bulkops.report.text import safe
 from bulkops.run import execution
 from bulkops.run.journal import Journal
 from bulkops.run.outcome import RunReport
@@ -29,17 +30,42 @@ from bulkops.run.runner import INTERRUPTED, Runner
 log = structlog.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
 DRAIN = 10.0  # seconds a stopping run waits for requests in flight before it aborts them
+TTY = "/dev/tty"  # the controlling terminal, whatever stdin and stdout were redirected to
 
 
 async def confirm(question: str, *, yes: bool) -> None:
-    """Go on only with --yes, or a "y" typed at a terminal; otherwise refuse (exit 3)."""
+    """Go on only with --yes, or a "y" typed at a terminal; otherwise refuse (exit 3).
+
+    The answer must come from a person: without a terminal on stdin (cron, CI, `yes |`) there is
+    nobody to ask, so the refusal says to pass --yes.
+    """
     if yes:
         return
     if not common.stdin_is_terminal():
-        raise Refused("no terminal to confirm on: pass --yes to go ahead without asking")
-    answer = await anyio.to_thread.run_sync(lambda: input(f"{question} [y/N] "))
+        raise Refused(
+            "cannot ask for confirmation: stdin is not a terminal (cron, CI, a pipe); "
+            "pass --yes to go ahead without asking"
+        )
+    answer = await anyio.to_thread.run_sync(_ask, safe(question, limit=2000))
     if answer.strip().lower() not in ("y", "yes"):
         raise Refused("not confirmed")
+
+
+def _ask(question: str) -> str:
+    """Ask on the terminal itself, so that a piped stdout (`| tee log`) never swallows it."""
+    try:
+        # Two files: a terminal is not seekable, which a read-write text file would need.
+        with (
+            open(TTY, "w", encoding="utf-8") as screen,
+            open(TTY, encoding="utf-8", errors="replace") as keyboard,
+        ):
+            screen.write(f"{question} [y/N] ")
+            screen.flush()
+            return keyboard.readline()
+    except OSError:  # no controlling terminal after all: stderr still reaches a person
+        err.file.write(f"{question} [y/N] ")
+        err.file.flush()
+        return sys.stdin.readline()
 
 
 async def execute(

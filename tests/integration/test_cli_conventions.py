@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +18,7 @@ import pytest
 from bulkops import __version__
 from bulkops.emulator import EmulatorConfig, RunningEmulator
 from bulkops.errors import ExitCode
-from tests.emulated import Cli, emulator_thread
+from tests.emulated import REPO, Cli, emulator_thread
 
 # More numbers than `plan` lists on a terminal (200), so that --full has something to add.
 INVENTORY = EmulatorConfig(numbers=260, seed=5, rate_limit=None)
@@ -96,3 +102,56 @@ def test_the_last_progress_line_is_the_final_summary_with_a_real_rate(
     assert last["requests"] == summary["requests"]
     assert last["failed"] == summary["counts"]["failed"] == 0
     assert last["rate"] > 0
+
+
+# Starts bulkops in a new session whose controlling terminal is the pty named first.
+IN_A_TERMINAL = """\
+import os, sys
+os.setsid()
+terminal = os.open(sys.argv[1], os.O_RDWR)  # a session leader opening a tty: its terminal now
+os.dup2(terminal, 0)
+os.execv(sys.executable, [sys.executable, "-m", "bulkops", *sys.argv[2:]])
+"""
+
+
+def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        assert time.monotonic() < deadline, f"no {marker!r} on the terminal; saw {seen!r}"
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            seen += os.read(fd, 4096)
+    return seen
+
+
+@pytest.mark.parametrize(("answer", "code"), [(b"y", 0), (b"n", 3)])
+def test_the_question_goes_to_the_terminal_when_stdout_is_a_pipe(
+    cli: Cli, running: RunningEmulator, relabel: Path, answer: bytes, code: int
+) -> None:
+    """`bulkops apply PLAN | tee log` asks on the terminal, takes the answer there, and the pipe
+    gets the diff and the summary but never the question."""
+    cli.use(running)
+    master, slave = pty.openpty()
+    try:
+        command = [sys.executable, "-c", IN_A_TERMINAL, os.ttyname(slave)]
+        apply = subprocess.Popen(
+            [*command, *cli.argv("apply", relabel, "--rate", "500")],
+            env=cli.env(),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        asked = _read_until(master, b"[y/N]")
+        os.write(master, answer + b"\n")
+        out, err = apply.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert apply.returncode == code, err.decode()
+    assert b"Apply 260 changes" in asked
+    assert b"[y/N]" not in out + err
+    assert b"relabelled" in out  # the diff went down the pipe
+    mutated = len(running.emulator.mutations)
+    assert mutated == (INVENTORY.numbers if answer == b"y" else 0)
