@@ -86,17 +86,25 @@ class Reads:
         self.listings: list[ListingStats] = []
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: Callable[[int, int | None], None] | None = None,
     ) -> list[NumberRecord]:
+        """One complete listing; `on_page(received, total)` after each page that brought news."""
         stats = ListingStats()
         self.listings.append(stats)
-        return await self._account.client.list_matching(
+        test = keep if on_page is None else _reporting(keep, stats, on_page)
+        kept = await self._account.client.list_matching(
             query,
-            keep,
+            test,
             page_concurrency=LISTING_PAGE_CONCURRENCY,
             attempt=self._account.attempt,
             stats=stats,
         )
+        if on_page is not None:
+            on_page(stats.received, stats.total)  # a last page of malformed records says nothing
+        return kept
 
     async def total(self, query: Mapping[str, str]) -> int:
         """How many numbers match `query`: one `limit=1` request."""
@@ -110,6 +118,27 @@ class Reads:
 
     async def get_number(self, number: str) -> NumberRecord:
         return await self._account.attempt(lambda: self._account.client.get_number(number))
+
+
+def _reporting(
+    keep: Callable[[NumberRecord], bool],
+    stats: ListingStats,
+    on_page: Callable[[int, int | None], None],
+) -> Callable[[NumberRecord], bool]:
+    """`keep`, telling `on_page` whenever a record arrives from a page not reported yet.
+
+    The listing counts a page in `stats` before it offers its records, so the first record of
+    each page is the moment to report: no hook inside the client is needed.
+    """
+    reported = [-1]
+
+    def test(record: NumberRecord) -> bool:
+        if stats.received != reported[0]:
+            reported[0] = stats.received
+            on_page(stats.received, stats.total)
+        return keep(record)
+
+    return test
 
 
 @contextlib.asynccontextmanager

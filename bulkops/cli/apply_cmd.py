@@ -12,6 +12,7 @@ from bulkops import limits
 from bulkops.account import Account, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import err, out
+from bulkops.cli.phases import phase_progress
 from bulkops.errors import Refused
 from bulkops.limits import Limits
 from bulkops.plan import load_plan
@@ -73,11 +74,12 @@ def run(args: argparse.Namespace) -> int:
             open_account(target) as account,
             common.account_lock(args, account, f"apply of {args.plan}") as lock,
         ):
-            if saved is not None:
-                task_list = await from_saved(saved, account, str(args.plan))
-            else:
-                assert plan is not None
-                task_list = await from_plan(plan, account, date.today())
+            with phase_progress() as progress:
+                if saved is not None:
+                    task_list = await from_saved(saved, account, str(args.plan), progress=progress)
+                else:
+                    assert plan is not None
+                    task_list = await from_plan(plan, account, date.today(), progress=progress)
             if not args.json:
                 _show(task_list, saved is not None)
             await _guard(task_list, account, max_changes=chosen.max_changes, yes=args.yes)

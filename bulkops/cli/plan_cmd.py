@@ -13,6 +13,7 @@ import anyio
 from bulkops.account import open_account
 from bulkops.cli import common
 from bulkops.cli.common import err, out
+from bulkops.cli.phases import phase_progress
 from bulkops.errors import ExitCode
 from bulkops.plan import load_plan
 from bulkops.report.diff import plan_to_json, render_plan
@@ -69,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
     async def prepare() -> None:
         async with open_account(target) as account:
-            task_list = await from_plan(plan, account, date.today())
+            with phase_progress() as progress:
+                task_list = await from_plan(plan, account, date.today(), progress=progress)
             box.append((task_list, account_ref(account)))
 
     anyio.run(prepare)

@@ -10,6 +10,7 @@ from bulkops import limits
 from bulkops.account import Account, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import out
+from bulkops.cli.phases import phase_progress
 from bulkops.errors import ExitCode, Refused, UsageError
 from bulkops.report.run_view import age
 from bulkops.run import execution
@@ -83,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         return report.exit_code
 
     async def _resume(info: RunInfo, account: Account) -> RunReport:
-        checked = await recheck(journal, info.id, account, failed_too=args.retry_failed)
+        with phase_progress() as progress:
+            checked = await recheck(
+                journal, info.id, account, failed_too=args.retry_failed, progress=progress
+            )
         await _guard(info, account, checked, max_changes=chosen.max_changes, yes=args.yes)
         return await run_ui.execute(
             journal,

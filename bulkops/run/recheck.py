@@ -14,6 +14,7 @@ from bulkops.account import Account
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.run.journal import Entry, Journal, Mark, TaskState
 from bulkops.selection.current import current_state
+from bulkops.selection.progress import Progress
 from bulkops.tasks.drift import drift
 
 
@@ -35,7 +36,12 @@ class Recheck:
 
 
 async def recheck(
-    journal: Journal, run_id: str, account: Account, *, failed_too: bool = False
+    journal: Journal,
+    run_id: str,
+    account: Account,
+    *,
+    failed_too: bool = False,
+    progress: Progress | None = None,
 ) -> Recheck:
     """Read every unfinished task's number now (the cheapest way) and judge each task.
 
@@ -45,7 +51,11 @@ async def recheck(
     states: tuple[TaskState, ...] = ("pending", "inflight", "failed")
     entries = list(journal.entries(run_id, states if failed_too else states[:2]))
     live = await current_state(
-        account.reads, {e.task.number for e in entries}, concurrency=account.concurrency
+        account.reads,
+        {e.task.number for e in entries},
+        concurrency=account.concurrency,
+        progress=progress,
+        phase="re-checking",
     )
     marks: list[Mark] = []
     suspects: set[int] = set()

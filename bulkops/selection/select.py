@@ -19,6 +19,7 @@ from bulkops.limits import DEFAULT_CONCURRENCY
 from bulkops.numbers import NumberRecord
 from bulkops.plan import Plan, Rule
 from bulkops.selection.predicate import Predicate
+from bulkops.selection.progress import Listings, PageProgress, Progress, quiet
 from bulkops.selection.query import Query, pushdown
 
 
@@ -26,9 +27,15 @@ class Fetch(Protocol):
     """The two reads selection needs; `bulkops.account.Reads` provides both."""
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: PageProgress | None = None,
     ) -> list[NumberRecord]:
-        """The records of one complete, consistent listing of `query` that `keep` accepts."""
+        """The records of one complete, consistent listing of `query` that `keep` accepts.
+
+        `on_page(received, total)`, when given, hears how far the listing is.
+        """
         ...
 
     async def get_number(self, number: str) -> NumberRecord: ...
@@ -52,6 +59,7 @@ async def select(
     not_found: type[Exception] = LookupError,
     listing_concurrency: int = 2,
     lookup_concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress | None = None,
 ) -> Selection:
     """Run the fewest reads that answer every rule, and filter each record by its rules.
 
@@ -65,8 +73,9 @@ async def select(
         (rule, pushdown(rule.select, today)) for rule in plan.rules if rule.select.numbers is None
     )
 
-    listing = _Listing(fetch, plan, today, matched)
-    lookup = _Lookup(fetch, plan, today, matched, not_found)
+    shown = progress or quiet
+    listing = _Listing(fetch, plan, today, matched, Listings(shown, "listing"))
+    lookup = _Lookup(fetch, plan, today, matched, not_found, shown)
     limiter = anyio.CapacityLimiter(listing_concurrency)
     try:
         async with anyio.create_task_group() as group:
@@ -104,21 +113,28 @@ class _Listing:
     """One listing per distinct Query, each record offered to every rule sharing that Query."""
 
     def __init__(
-        self, fetch: Fetch, plan: Plan, today: date, matched: dict[str, list[NumberRecord]]
+        self,
+        fetch: Fetch,
+        plan: Plan,
+        today: date,
+        matched: dict[str, list[NumberRecord]],
+        listings: Listings,
     ) -> None:
         self._fetch = fetch
         self._plan = plan
         self._today = today
         self._matched = matched
+        self._listings = listings
 
     async def run(self, query: Query, rules: list[Rule], limiter: anyio.CapacityLimiter) -> None:
         tests = [
             (Predicate(rule.select, self._today, self._plan.exclude), self._matched[rule.name])
             for rule in rules
         ]
+        on_page = self._listings.page_progress()
         async with limiter:
             listed = await self._fetch.listed(
-                query.as_dict(), lambda record: any(test(record) for test, _ in tests)
+                query.as_dict(), lambda record: any(test(record) for test, _ in tests), on_page
             )
         # A listing holds each number once; a careless server could still repeat one.
         seen: set[str] = set()
@@ -141,18 +157,22 @@ class _Lookup:
         today: date,
         matched: dict[str, list[NumberRecord]],
         not_found: type[Exception],
+        progress: Progress,
     ) -> None:
         self._fetch = fetch
         self._plan = plan
         self._today = today
         self._matched = matched
         self._not_found = not_found
+        self._progress = progress
+        self._wanted = 0
         self._found: dict[str, NumberRecord | None] = {}
         self.requests = 0
         self.missing: list[tuple[str, str]] = []
 
     async def run(self, rules: list[Rule], concurrency: int) -> None:
         wanted = _wanted_numbers(rules, self._plan.exclude)
+        self._wanted = len(wanted)
         pending = iter(wanted)  # shared by the workers: next() never awaits, so no races
         async with anyio.create_task_group() as group:
             for _ in range(min(concurrency, len(wanted))):
@@ -177,6 +197,7 @@ class _Lookup:
                 self._found[number] = await self._fetch.get_number(number)
             except self._not_found:
                 self._found[number] = None
+            self._progress("looking up", len(self._found), self._wanted)
 
 
 def _wanted_numbers(rules: Iterable[Rule], plan_exclude: frozenset[str]) -> list[str]:

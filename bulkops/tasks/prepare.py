@@ -16,6 +16,7 @@ from bulkops.client import NotFoundError
 from bulkops.plan import Plan
 from bulkops.selection import check_references, select
 from bulkops.selection.current import current_state
+from bulkops.selection.progress import Progress
 from bulkops.tasks.drift import drift
 from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList
 from bulkops.tasks.planner import build
@@ -26,7 +27,9 @@ def account_ref(account: Account) -> AccountRef:
     return AccountRef(auth_id=account.auth_id, api_url=account.location)
 
 
-async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
+async def from_plan(
+    plan: Plan, account: Account, today: date, *, progress: Progress | None = None
+) -> TaskList:
     await check_references(plan, account)
     selection = await select(
         plan,
@@ -34,11 +37,14 @@ async def from_plan(plan: Plan, account: Account, today: date) -> TaskList:
         today,
         not_found=NotFoundError,
         lookup_concurrency=account.concurrency,
+        progress=progress,
     )
     return dataclasses.replace(build(plan, selection), malformed=account.reads.malformed)
 
 
-async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskList:
+async def from_saved(
+    saved: SavedPlan, account: Account, source: str, *, progress: Progress | None = None
+) -> TaskList:
     """Keep the saved tasks whose numbers are as reviewed; the rest are stale."""
     here = account_ref(account)
     if saved.account != here:
@@ -48,7 +54,9 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
             "run `bulkops plan --out` against this account instead"
         )
     numbers = [task.number for task in saved.tasks]
-    live = await current_state(account.reads, numbers, concurrency=account.concurrency)
+    live = await current_state(
+        account.reads, numbers, concurrency=account.concurrency, progress=progress
+    )
     fresh: list[Task] = []
     stale: list[Stale] = []
     for task in saved.tasks:

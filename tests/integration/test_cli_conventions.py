@@ -18,7 +18,9 @@ import pytest
 from bulkops import __version__
 from bulkops.emulator import EmulatorConfig, RunningEmulator
 from bulkops.errors import ExitCode
+from bulkops.run.journal import Journal
 from tests.emulated import REPO, Cli, emulator_thread
+from tests.factories import new_run, task
 
 # More numbers than `plan` lists on a terminal (200), so that --full has something to add.
 INVENTORY = EmulatorConfig(numbers=260, seed=5, rate_limit=None)
@@ -155,3 +157,32 @@ def test_the_question_goes_to_the_terminal_when_stdout_is_a_pipe(
     assert b"relabelled" in out  # the diff went down the pipe
     mutated = len(running.emulator.mutations)
     assert mutated == (INVENTORY.numbers if answer == b"y" else 0)
+
+
+def test_listing_shows_progress_up_to_the_whole_account(
+    cli: Cli, running: RunningEmulator, relabel: Path
+) -> None:
+    """`plan -v` without a terminal logs the listing as it goes, ending at all 260 numbers."""
+    cli.use(running)
+    ran = cli("plan", relabel, "--json", "-v", "--log-format", "json")
+    assert ran.code == 0, ran.err
+    listing = [line for line in _log_lines(ran.err, "progress") if line.get("phase") == "listing"]
+    assert listing[-1]["done"] == listing[-1]["total"] == INVENTORY.numbers
+    assert listing[0]["done"] < INVENTORY.numbers  # the first line came while it went on
+
+
+def test_resume_shows_its_re_check(cli: Cli, running: RunningEmulator) -> None:
+    """`resume -v` reports the re-check of the tasks left, number by number, to the last."""
+    cli.use(running)
+    numbers = sorted(running.emulator.numbers)[:3]
+    run_id = new_run(
+        Journal(cli.state),
+        [task(number) for number in numbers],
+        auth_id=running.auth_id,
+        location=running.base_url,
+        settings={"sandbox": False, "limits": {"rate": 500, "concurrency": 2}},
+    )
+    ran = cli("resume", run_id, "--yes", "--json", "-v", "--log-format", "json")
+    assert ran.code in (0, 1), ran.err
+    heard = [line for line in _log_lines(ran.err, "progress") if line.get("phase") == "re-checking"]
+    assert heard[-1]["done"] == heard[-1]["total"] == 3
