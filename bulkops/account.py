@@ -105,17 +105,24 @@ class Reads:
         self.traffic_requests: dict[Traffic, int] = {}
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: Callable[[int, int | None], None] | None = None,
     ) -> Listing:
+        """One complete listing; `on_page(received, total)` after each page that brought news."""
         stats = ListingStats()
         self.listings.append(stats)
+        test = keep if on_page is None else _reporting(keep, stats, on_page)
         kept = await self._account.client.list_matching(
             query,
-            keep,
+            test,
             page_concurrency=self._account.inflight.allowed,
             attempt=self._account.attempt,
             stats=stats,
         )
+        if on_page is not None:
+            on_page(stats.received, stats.total)  # a last page of malformed records says nothing
         return Listing(kept, stats.total or 0)
 
     async def total(self, query: Mapping[str, str]) -> int:
@@ -186,6 +193,27 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
                 *target.message_window, ledger=_ledger(target, credentials, client.base_url)
             ),
         )
+
+
+def _reporting(
+    keep: Callable[[NumberRecord], bool],
+    stats: ListingStats,
+    on_page: Callable[[int, int | None], None],
+) -> Callable[[NumberRecord], bool]:
+    """`keep`, telling `on_page` whenever a record arrives from a page not reported yet.
+
+    The listing counts a page in `stats` before it offers its records, so the first record of
+    each page is the moment to report: no hook inside the client is needed.
+    """
+    reported = [-1]
+
+    def test(record: NumberRecord) -> bool:
+        if stats.received != reported[0]:
+            reported[0] = stats.received
+            on_page(stats.received, stats.total)
+        return keep(record)
+
+    return test
 
 
 def state_file(state_dir: Path, auth_id: str, api_url: str, name: str) -> Path:

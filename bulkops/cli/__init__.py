@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from bulkops import __version__
 from bulkops.cli import apply_cmd as apply_cmd
+from bulkops.cli import completion_cmd as completion_cmd
 from bulkops.cli import emulator_cmd as emulator_cmd
 from bulkops.cli import plan_cmd as plan_cmd
 from bulkops.cli import resume_cmd as resume_cmd
@@ -43,6 +44,7 @@ COMMANDS = (
     revert_cmd,
     emulator_cmd,
     schema_cmd,
+    completion_cmd,
 )
 
 

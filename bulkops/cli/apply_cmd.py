@@ -33,7 +33,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "apply",
         help="apply a plan (or a plan saved by `plan --out`) to the account",
         description="Plan, check the guards, then send the changes at the account's pace. "
-        "Every task is journaled: a run stopped at any moment resumes with `bulkops resume`.",
+        "Every task is journaled: a run stopped at any moment resumes with `bulkops resume`. "
+        "It asks before sending, on the terminal even when stdout is a pipe; without a terminal "
+        "it needs --yes.",
+        epilog=common.examples(
+            "bulkops apply plans/reassign-to-ivr.yaml --sandbox --yes",
+            "bulkops apply reviewed.json",
+            "bulkops apply plans/cleanup-unused.yaml --yes --json --max-changes 500",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument(
         "plan",
@@ -70,11 +78,11 @@ def run(args: argparse.Namespace) -> int:
 
     async def start(account: Account) -> str:
         source = loaded.pop()
-        if isinstance(source, saved_plans.SavedPlan):
-            task_list = await from_saved(source, account, str(args.plan))
-        else:
-            cache = common.usage_cache(args, account)
-            with phase_progress() as progress:
+        cache = common.usage_cache(args, account)
+        with phase_progress() as progress:
+            if isinstance(source, saved_plans.SavedPlan):
+                task_list = await from_saved(source, account, str(args.plan), progress=progress)
+            else:
                 task_list = await from_plan(
                     source, account, date.today(), usage_cache=cache, progress=progress
                 )
@@ -117,7 +125,9 @@ def _plan(plan: Plan | None) -> Plan:
 
 def _show(task_list: TaskList, saved: bool) -> None:
     if not saved:
-        out.print(render_plan(task_list, max_rows=DIFF_ROWS))
+        out.print(
+            render_plan(task_list, max_rows=DIFF_ROWS, more="`bulkops plan --full` lists them")
+        )
     else:
         out.print(
             f"saved plan {safe(task_list.plan_name or '')} ({task_list.fingerprint[:12]}): "

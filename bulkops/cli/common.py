@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Final
@@ -24,11 +25,42 @@ from bulkops.run.locks import AccountLock, hold_account
 from bulkops.selection.usage_cache import cache_path as usage_cache_path
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
+STATE_DIR_ENV: Final = "BULKOPS_STATE_DIR"
 
 # markup=False: plan names, aliases and paths are the user's text, never rich markup. Styles
 # come from Text objects or an explicit markup=True on a string we wrote ourselves.
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Paragraphs wrapped to the terminal; indented lines (the examples) kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines: list[str] = []
+        paragraph: list[str] = []
+
+        def flush() -> None:
+            if paragraph:
+                joined = " ".join(paragraph)
+                lines.append(
+                    textwrap.fill(joined, width, initial_indent=indent, subsequent_indent=indent)
+                )
+                paragraph.clear()
+
+        for line in text.splitlines():
+            if line.startswith("  ") or not line.strip():
+                flush()
+                lines.append(indent + line if line.strip() else "")
+            else:
+                paragraph.append(line.strip())
+        flush()
+        return "\n".join(lines)
+
+
+def examples(*commands: str) -> str:
+    """The epilog every subcommand's --help ends with: commands to copy."""
+    return "examples:\n" + "\n".join(f"  {command}" for command in commands)
 
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
@@ -156,13 +188,21 @@ async def account_lock(
         yield lock
 
 
-def add_state_dir(parser: argparse.ArgumentParser) -> None:
+def default_state_dir() -> Path:
+    """$BULKOPS_STATE_DIR when set (and not empty), else ./.bulkops; --state-dir beats both."""
+    return Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
+
+
+def add_state_dir(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """`--state-dir`; `inherited` for a sub-subcommand, which keeps its parent's value if unset."""
     parser.add_argument(
         "--state-dir",
         type=Path,
-        default=DEFAULT_STATE_DIR,
+        # Read when the parser is built, at every run: the environment of this invocation.
+        default=argparse.SUPPRESS if inherited else default_state_dir(),
         metavar="DIR",
-        help="where the run journal and the usage cache live (default ./.bulkops)",
+        help=f"where the run journal and the usage cache live (default ${STATE_DIR_ENV}, "
+        "else ./.bulkops)",
     )
 
 

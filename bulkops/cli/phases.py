@@ -1,53 +1,53 @@
-"""A live line for the phases before a run that can take minutes: reading usage, for one.
+"""Reads that can take minutes before a run (listing, re-checking) show that they are alive.
 
-On a terminal it is a spinner line on stderr, replaced as the phase goes; elsewhere (cron, CI),
-with -v, a log line at most every few seconds, so a log shows the phase is alive.
+On a terminal: one transient status line on stderr, updated as the stages report. Without one
+(cron, CI): with -v, a log line when a phase starts, at most every LOG_EVERY seconds after, and
+when it completes, so a log shows how far it got.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Final
 
 import structlog
 
 from bulkops.cli.common import err
+from bulkops.report.phases import describe_all
+from bulkops.selection.progress import Progress
 
-LOG_EVERY: Final = 5.0  # seconds between log lines when there is no terminal
-PhaseProgress = Callable[[str, int, int | None], None]
+LOG_EVERY: Final = 5.0
 
 log = structlog.get_logger("bulkops.progress")
 
 
-def describe(phase: str, done: int, total: int | None) -> str:
-    if phase == "usage":
-        of = f" of about {total:,}" if total is not None and total >= done else ""
-        return (
-            f"reading call and message records: {done:,}{of} requests "
-            "(Plivo's Message list allows 20 a minute)"
-        )
-    of = "" if total is None else f" of {total:,}"
-    return f"{phase}: {done:,}{of}"
-
-
 @contextlib.contextmanager
-def phase_progress() -> Iterator[PhaseProgress]:
+def phase_progress() -> Iterator[Progress]:
+    """A Progress callback for the stages; what it was told disappears when the block ends."""
     if not err.is_terminal:
-        last = [0.0]
-
-        def to_log(phase: str, done: int, total: int | None) -> None:
-            now = time.monotonic()
-            if now - last[0] >= LOG_EVERY:
-                last[0] = now
-                log.info("progress", phase=phase, done=done, total=total)
-
-        yield to_log
+        yield _LogLines()
         return
-    with err.status("") as status:
+    phases: dict[str, tuple[int, int | None]] = {}
+    with err.status("", spinner="dots") as status:
 
-        def to_terminal(phase: str, done: int, total: int | None) -> None:
-            status.update(describe(phase, done, total))
+        def show(phase: str, done: int, total: int | None) -> None:
+            phases[phase] = (done, total)
+            status.update(describe_all(phases))
 
-        yield to_terminal
+        yield show
+
+
+class _LogLines:
+    """Progress as log lines, few enough for a cron mail."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        started = phase not in self._last
+        if started or done == total or now - self._last[phase] >= LOG_EVERY:
+            self._last[phase] = now
+            log.info("progress", phase=phase, done=done, total=total)

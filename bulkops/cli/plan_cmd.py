@@ -30,12 +30,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "plan",
         help="show what a plan would change (dry run: sends only GET requests)",
         description="List the account's numbers, expand PLAN into per-number tasks and show "
-        "every change as before -> after. Nothing is changed.",
+        "every change as before → after. Nothing is changed. With --detailed-exitcode it exits "
+        "4 when there is something to change, 0 when there is not.",
+        epilog=common.examples(
+            "bulkops plan plans/reassign-to-ivr.yaml --sandbox",
+            "bulkops plan plans/cleanup-unused.yaml --out reviewed.json",
+            "bulkops plan plans/migrate-subaccount.yaml --detailed-exitcode --json > plan.json",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument("plan", type=Path, metavar="PLAN", help="YAML plan file")
     parser.add_argument("--json", action="store_true", help="print the tasks as one JSON document")
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="save the reviewed plan, for `bulkops apply FILE`"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"list every task in the text output (default: the first {TERMINAL_ROWS})",
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 4 when the plan would change something, 0 when nothing (errors keep theirs)",
     )
     common.add_connection_options(parser, executes=False)
     common.add_state_dir(parser)
@@ -72,8 +89,11 @@ def run(args: argparse.Namespace) -> int:
         doc["summary"]["estimate"] = cost.to_json()
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        out.print(render_plan(task_list, max_rows=TERMINAL_ROWS))
+        rows = None if args.full else TERMINAL_ROWS
+        out.print(render_plan(task_list, max_rows=rows, more="--full lists them all"))
         out.print(f"apply: {cost.text()}")
     if args.out:
         err.print(f"saved the reviewed plan to {args.out}; run it with: bulkops apply {args.out}")
+    if args.detailed_exitcode and task_list.tasks:
+        return ExitCode.CHANGES_PENDING
     return ExitCode.OK

@@ -10,6 +10,7 @@ from bulkops import limits
 from bulkops.account import Account, open_account
 from bulkops.cli import common, run_ui
 from bulkops.cli.common import out
+from bulkops.cli.phases import phase_progress
 from bulkops.errors import ExitCode, Refused, UsageError
 from bulkops.report.run_view import age
 from bulkops.run import execution
@@ -25,7 +26,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Continue RUN_ID (default: the latest unfinished run in the state "
         "directory that no later run of the same plan superseded). Completed tasks are never "
         "sent again, and every task left is checked against the number as it is now: one that "
-        "changed since it was planned is left alone (stale).",
+        "changed since it was planned is left alone (stale). RUN_ID may be `latest` or any "
+        "unique beginning of an id.",
+        epilog=common.examples(
+            "bulkops resume",
+            "bulkops resume latest --yes --json",
+            "bulkops resume 20250301-0930 --retry-failed",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -76,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         return report.exit_code
 
     async def _resume(info: RunInfo, account: Account) -> RunReport:
-        checked = await recheck(journal, info.id, account, failed_too=args.retry_failed)
+        with phase_progress() as progress:
+            checked = await recheck(
+                journal, info.id, account, failed_too=args.retry_failed, progress=progress
+            )
         await _guard(info, account, checked, max_changes=chosen.max_changes, yes=args.yes)
         return await run_ui.execute(
             journal,
@@ -145,7 +156,4 @@ def _find(journal: Journal, run_id: str | None) -> RunInfo | None:
                 f"the same account superseded it (name it to resume it anyway)"
             )
         return info
-    info = journal.run(run_id)
-    if info is None:
-        raise UsageError(f"no run {run_id!r} in {journal.state_dir} (see `bulkops runs`)")
-    return info
+    return journal.resolve(run_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bulkops.cli import common
 from bulkops.cli.common import err, out
-from bulkops.errors import ExitCode, UsageError
+from bulkops.errors import ExitCode
 from bulkops.report.revert_view import render_revert, revert_json
 from bulkops.run.execution import Settings
 from bulkops.run.journal import Journal, RunInfo
@@ -33,8 +33,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "it had before back, shown as `plan` shows a diff. Nothing is sent: --out saves it for "
         "`bulkops apply FILE`, which leaves any number changed again since the run alone "
         "(stale). Numbers the run unrented are listed: only Plivo's console can reclaim them.",
-        epilog="example: bulkops revert 20250101-120000-a1b2c3 --out undo.json && "
-        "bulkops apply undo.json",
+        epilog=common.examples(
+            "bulkops revert latest",
+            "bulkops revert 20250101-120000-a1b2c3 --out undo.json && bulkops apply undo.json",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument("run_id", metavar="RUN_ID", help="the run to undo (see `bulkops runs`)")
     parser.add_argument(
@@ -47,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     journal = Journal(args.state_dir, create=False)
-    info = _find(journal, args.run_id)
+    info = journal.resolve(args.run_id)  # the ids show and resume accept: latest, a prefix
     succeeded = (entry.task for entry in journal.entries(info.id, ("succeeded",)))
     revert = build_revert(
         info.id, succeeded, plan_name=info.plan_name, limits=Settings.of(info).limits
@@ -68,14 +71,6 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         err.print(f"saved the revert to {args.out}; run it with: bulkops apply {args.out}")
     return ExitCode.OK
-
-
-def _find(journal: Journal, run_id: str) -> RunInfo:
-    # The lookup `show` and `resume` use, so that the ids they accept, revert accepts.
-    info = journal.run(run_id)
-    if info is None:
-        raise UsageError(f"no run {run_id!r} in {journal.state_dir} (see `bulkops runs`)")
-    return info
 
 
 def _save(path: Path, revert: Revert, info: RunInfo, now: datetime) -> None:

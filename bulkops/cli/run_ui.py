@@ -11,21 +11,16 @@ from typing import Any
 
 import anyio
 import structlog
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TaskID
 
 from bulkops.account import Account
 from bulkops.cli import common
 from bulkops.cli.common import err, out
 from bulkops.errors import Refused
 from bulkops.limits import FailureBudget
+from bulkops.report.run_progress import RunProgress
 from bulkops.report.run_view import render_summary, summary_json
+from bulkops.report.text import safe
 from bulkops.run import execution
 from bulkops.run.journal import Journal
 from bulkops.run.outcome import RunReport
@@ -35,17 +30,42 @@ from bulkops.run.runner import INTERRUPTED, Runner
 log = structlog.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
 DRAIN = 10.0  # seconds a stopping run waits for requests in flight before it aborts them
+TTY = "/dev/tty"  # the controlling terminal, whatever stdin and stdout were redirected to
 
 
 async def confirm(question: str, *, yes: bool) -> None:
-    """Go on only with --yes, or a "y" typed at a terminal; otherwise refuse (exit 3)."""
+    """Go on only with --yes, or a "y" typed at a terminal; otherwise refuse (exit 3).
+
+    The answer must come from a person: without a terminal on stdin (cron, CI, `yes |`) there is
+    nobody to ask, so the refusal says to pass --yes.
+    """
     if yes:
         return
     if not common.stdin_is_terminal():
-        raise Refused("no terminal to confirm on: pass --yes to go ahead without asking")
-    answer = await anyio.to_thread.run_sync(lambda: input(f"{question} [y/N] "))
+        raise Refused(
+            "cannot ask for confirmation: stdin is not a terminal (cron, CI, a pipe); "
+            "pass --yes to go ahead without asking"
+        )
+    answer = await anyio.to_thread.run_sync(_ask, safe(question, limit=2000))
     if answer.strip().lower() not in ("y", "yes"):
         raise Refused("not confirmed")
+
+
+def _ask(question: str) -> str:
+    """Ask on the terminal itself, so that a piped stdout (`| tee log`) never swallows it."""
+    try:
+        # Two files: a terminal is not seekable, which a read-write text file would need.
+        with (
+            open(TTY, "w", encoding="utf-8") as screen,
+            open(TTY, encoding="utf-8", errors="replace") as keyboard,
+        ):
+            screen.write(f"{question} [y/N] ")
+            screen.flush()
+            return keyboard.readline()
+    except OSError:  # no controlling terminal after all: stderr still reaches a person
+        err.file.write(f"{question} [y/N] ")
+        err.file.flush()
+        return sys.stdin.readline()
 
 
 async def execute(
@@ -99,54 +119,64 @@ async def _abort_after(seconds: float, scope: anyio.CancelScope) -> None:
 
 
 async def _bar(runner: Runner, _scope: anyio.CancelScope) -> None:
-    columns = (
-        TextColumn("[bold]applying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>6.1f} req/s"),
-        TextColumn("retries {task.fields[retries]}  429s {task.fields[throttled]}"),
-        TextColumn("[red]failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    rate = _CurrentRate()
-    with Progress(*columns, console=err, transient=False) as bar:
+    rate = CurrentRate()
+    rate(runner.progress.requests, anyio.current_time())  # from the start: a rate at once
+    with RunProgress(console=err, transient=False) as bar:
         task = bar.add_task("apply", total=runner.progress.total or None, **_fields(runner, rate))
-        while True:
-            p = runner.progress
-            bar.update(task, total=p.total, completed=p.done, **_fields(runner, rate))
-            await anyio.sleep(0.2)
+        try:
+            while True:
+                _draw(bar, task, runner, rate)
+                await anyio.sleep(0.2)
+        finally:
+            # The last frame shows the run as it ended, the same counts as the summary after it.
+            _draw(bar, task, runner, rate)
+
+
+def _draw(bar: RunProgress, task: TaskID, runner: Runner, rate: CurrentRate) -> None:
+    p = runner.progress
+    bar.update(task, total=p.total, completed=p.done, **_fields(runner, rate))
 
 
 async def _log_lines(runner: Runner, _scope: anyio.CancelScope) -> None:
-    rate = _CurrentRate()
-    while True:
-        await anyio.sleep(LOG_EVERY)
-        p = runner.progress
-        log.info("progress", done=p.done, total=p.total, **_fields(runner, rate))
+    rate = CurrentRate()
+    rate(runner.progress.requests, anyio.current_time())
+    try:
+        while True:
+            await anyio.sleep(LOG_EVERY)
+            _log_progress(runner, rate)
+    finally:
+        _log_progress(runner, rate)  # the last line: where the run ended, as the summary says
 
 
-class _CurrentRate:
-    """Requests per second over the last few seconds, not since the start of the run."""
+def _log_progress(runner: Runner, rate: CurrentRate) -> None:
+    p = runner.progress
+    log.info("progress", done=p.done, total=p.total, requests=p.requests, **_fields(runner, rate))
+
+
+class CurrentRate:
+    """Requests per second over the last few seconds, not since the start of the run.
+
+    The oldest sample kept is the newest one at least WINDOW old, so that samples taken
+    WINDOW apart (the log lines) still measure over one interval instead of none.
+    """
 
     WINDOW = 5.0
 
     def __init__(self) -> None:
         self._samples: deque[tuple[float, int]] = deque()
 
-    def __call__(self, requests: int) -> float:
-        now = anyio.current_time()
+    def __call__(self, requests: int, now: float) -> float:
         self._samples.append((now, requests))
-        while now - self._samples[0][0] > self.WINDOW:
+        while len(self._samples) > 1 and now - self._samples[1][0] >= self.WINDOW:
             self._samples.popleft()
         then, before = self._samples[0]
         return (requests - before) / (now - then) if now > then else 0.0
 
 
-def _fields(runner: Runner, rate: _CurrentRate) -> dict[str, Any]:
+def _fields(runner: Runner, rate: CurrentRate) -> dict[str, Any]:
     p = runner.progress
     return {
-        "rate": rate(p.requests),
+        "rate": round(rate(p.requests, anyio.current_time()), 1),
         "retries": p.retries,
         "throttled": p.throttled,
         "failed": p.failed,

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Final
 
+from bulkops.cli import common
 from bulkops.cli.common import err, out
 from bulkops.errors import ExitCode
 from bulkops.plan.jsonschema import plan_json_schema
@@ -25,7 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "schema",
         description=f"Write {FORMAT_FILE} and {SCHEMA_FILE}, generated from the plan schema, "
         "into DIR (or, with --check, say whether the files there are up to date).",
-        epilog=f"example: {REGENERATE}",
+        epilog=common.examples("bulkops schema --docs docs", "bulkops schema --docs docs --check"),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument(
         "--docs", type=Path, default=Path("docs"), metavar="DIR", help="default ./docs"

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from bulkops.cli import common
 from bulkops.errors import ExitCode
 from bulkops.plan.loader import load_plan
 from bulkops.plan.model import Plan, Update
@@ -21,7 +22,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "validate",
         help="check a plan file and list every problem in it",
-        description="Check a plan file without contacting Plivo; list every problem at once.",
+        description="Check a plan file without contacting Plivo; list every problem at once, "
+        "each with file:line:column, its path in the plan and a hint. Exit 2 if there is any.",
+        epilog=common.examples(
+            "bulkops validate plans/cleanup-unused.yaml",
+            "bulkops validate plans/reassign-to-ivr.yaml --json",
+        ),
+        formatter_class=common.HelpFormatter,
     )
     parser.add_argument("plan", metavar="PLAN", type=Path, help="the plan file (YAML)")
     parser.add_argument(

@@ -62,15 +62,20 @@ def _usd(amount: Decimal) -> float:
     return float(amount.quantize(Decimal("0.01")))
 
 
-def render_plan(result: TaskList, *, max_rows: int | None = None) -> RenderableType:
-    """Totals, per-rule counts, then one block per task (the first `max_rows` of them)."""
+def render_plan(
+    result: TaskList, *, max_rows: int | None = None, more: str = "use --json for all"
+) -> RenderableType:
+    """Totals, per-rule counts, then one block per task (the first `max_rows` of them).
+
+    `more` tells how to see the tasks past `max_rows` (the flag differs by command).
+    """
     parts: list[RenderableType] = [_summary(result), _per_rule(result)]
     shown = result.tasks if max_rows is None else result.tasks[:max_rows]
     if shown:
         parts.append(_task_table(shown))
     hidden = result.tasks[len(shown) :]
     if hidden:
-        parts.append(Text(f"… {len(hidden):,} more (use --json for all)", style="bold"))
+        parts.append(Text(f"… {len(hidden):,} more ({more})", style="bold"))
         unrents = sum(1 for task in hidden if task.action == "unrent")
         if unrents:
             # Irreversible work must never hide behind the cut-off unannounced.
@@ -152,12 +157,13 @@ def _task_table(tasks: tuple[Task, ...]) -> Table:
         for index, change in enumerate(task.changes):
             first = index == 0
             table.add_row(
-                number if first else "", rule if first else "", change.field, _change(change)
+                number if first else "", rule if first else "", change.field, change_text(change)
             )
     return table
 
 
-def _change(change: Change) -> Text:
+def change_text(change: Change) -> Text:
+    """One field's change as `plan` and `show` write it: before → after, ∅ for nothing."""
     before = WRITE_ONLY if change.field in WRITE_ONLY_FIELDS else _value(change.before)
     text = Text(before, style="dim" if change.before is None else "")
     text.append(ARROW)

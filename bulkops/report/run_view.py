@@ -6,6 +6,7 @@ JSON documents are plain dicts; terminal views are rich renderables. Nothing her
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -14,7 +15,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bulkops.report.text import LIMIT, safe
+from bulkops.report.diff import change_text
+from bulkops.report.text import safe
 from bulkops.run.journal import Entry, RunInfo
 from bulkops.run.outcome import OUTCOMES, RunReport
 from bulkops.tasks.model import task_json
@@ -66,9 +68,8 @@ def summary_json(report: RunReport) -> dict[str, Any]:
 
 def render_summary(report: RunReport) -> RenderableType:
     c = report.counts
-    outcomes = ", ".join(f"{c[name]} {name}" for name in OUTCOMES if c[name] or name != "gone")
     lines = [
-        Text(f"run {report.run_id} {report.status}: {outcomes} (of {c['planned']} planned)"),
+        Text(f"run {report.run_id} {report.status}: {_came_to(c)}"),
         Text(
             f"{report.requests} requests in {report.elapsed:.1f}s, {report.retries} retries, "
             f"{report.throttled} rate-limited (429)"
@@ -82,6 +83,15 @@ def render_summary(report: RunReport) -> RenderableType:
     if c["failed"] or c["stale"]:
         lines.append(Text(f"see which numbers with: bulkops show {report.run_id}"))
     return Group(*lines)
+
+
+def _came_to(c: dict[str, int]) -> str:
+    if not c["planned"]:
+        return "nothing was planned (the plan selected no numbers)"
+    outcomes = ", ".join(f"{c[name]} {name}" for name in OUTCOMES if c[name] or name != "gone")
+    if not (c["succeeded"] or c["failed"] or c["pending"] or c["gone"]):
+        return f"nothing needed changing: {outcomes} (of {c['planned']} planned)"
+    return f"{outcomes} (of {c['planned']} planned)"
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
@@ -112,31 +122,93 @@ def csv_rows(entries: Iterable[Entry]) -> Iterator[list[object]]:
         yield [*row, entry.attempts, entry.error or "", _changes_text(entry)]
 
 
-def show_table(info: RunInfo, entries: Iterable[Entry]) -> RenderableType:
-    table = Table(
-        "number",
-        "rule",
-        "action",
-        "outcome",
-        "attempts",
-        "changes",
-        "error",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for entry in entries:
-        task = entry.task
+def show_table(info: RunInfo, entries: Iterable[Entry], *, width: int = 120) -> RenderableType:
+    """`show` for a terminal `width` wide: a table, or one block per task where a table would
+    have to cut a number or an id. Nothing is ever truncated: long values wrap.
+    """
+    heading = Text(f"run {info.id} ({safe(info.plan_name or info.source or '')}): {info.status}")
+    rows = list(entries)
+    if not rows:
+        return Group(heading, Text("nothing was planned in this run"))
+    widths = _Widths.of(rows)
+    # Each change on one line if the terminal allows; else wrapped between words; else blocks.
+    for changes in (widths.longest_change, widths.longest_word):
+        if widths.table(changes) <= width:
+            error = width - widths.table(changes) + ERROR_MIN
+            return Group(heading, _outcome_table(rows, changes, error))
+    return Group(heading, *(_outcome_block(entry) for entry in rows))
+
+
+_HEADINGS: Final = ("number", "rule", "action", "outcome", "attempts", "before → after", "error")
+ERROR_MIN: Final = 16  # the error column wraps its text, but no narrower than this
+# Between columns: a space of box and one of padding each side; and the two outer edges.
+_GUTTERS: Final = 3 * (len(_HEADINGS) - 1) + 2
+
+
+def _cells(entry: Entry) -> tuple[str, ...]:
+    task = entry.task
+    return (task.number, task.rule, task.action, outcome(entry), str(entry.attempts))
+
+
+@dataclass(frozen=True)
+class _Widths:
+    """What the table's columns need to show every number and id whole."""
+
+    fixed: int  # the columns that never wrap, together
+    longest_change: int
+    longest_word: int
+
+    @classmethod
+    def of(cls, rows: list[Entry]) -> _Widths:
+        fixed = [len(heading) for heading in _HEADINGS[:5]]
+        line = word = len(_HEADINGS[5])
+        for entry in rows:
+            fixed = [max(have, len(cell)) for have, cell in zip(fixed, _cells(entry), strict=True)]
+            for change in entry.task.changes:
+                plain = change_text(change).plain
+                line = max(line, len(plain))
+                word = max(word, *(len(part) for part in plain.split()))
+        return cls(sum(fixed), line, word)
+
+    def table(self, changes: int) -> int:
+        return self.fixed + changes + ERROR_MIN + _GUTTERS
+
+
+def _outcome_table(rows: list[Entry], changes_width: int, error_width: int) -> Table:
+    # Widths set, not left to rich: a table it must squeeze has its cells cropped, not wrapped.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for heading in _HEADINGS[:5]:
+        table.add_column(heading, no_wrap=True)
+    table.add_column(_HEADINGS[5], width=changes_width, overflow="fold")
+    table.add_column(_HEADINGS[6], width=error_width, overflow="fold")
+    for entry in rows:
         table.add_row(
-            Text(task.number),
-            Text(task.rule),
-            task.action,
-            outcome(entry),
-            str(entry.attempts),
-            Text(safe(_changes_text(entry), limit=2 * LIMIT)),
+            *(Text(cell, style="cyan" if i == 1 else "") for i, cell in enumerate(_cells(entry))),
+            _changes(entry, "\n"),
             Text(safe(entry.error or "")),
         )
-    heading = Text(f"run {info.id} ({safe(info.plan_name or info.source or '')}): {info.status}")
-    return Group(heading, table)
+    return table
+
+
+def _outcome_block(entry: Entry) -> Text:
+    task = entry.task
+    attempts = f"{entry.attempts} attempt" + ("" if entry.attempts == 1 else "s")
+    text = Text(task.number, style="bold")
+    text.append(f"  {outcome(entry)}  ")
+    text.append(task.rule, style="cyan")
+    text.append(f" · {task.action} · {attempts}")
+    changes = _changes(entry, "\n  ")
+    if changes:
+        text.append("\n  ")
+        text.append_text(changes)
+    if entry.error:
+        text.append(f"\n  error: {safe(entry.error)}", style="red")
+    return text
+
+
+def _changes(entry: Entry, between: str) -> Text:
+    """The task's changes with the symbols `plan` uses (∅, →), one per line."""
+    return Text(between).join(change_text(change) for change in entry.task.changes)
 
 
 def _changes_text(entry: Entry) -> str:
@@ -168,5 +240,7 @@ def render_runs(runs: Iterable[tuple[RunInfo, dict[str, int], str]]) -> Renderab
 
 
 def _outcomes(counts: dict[str, int]) -> str:
+    if not counts["planned"]:
+        return "nothing planned"
     parts = [f"{counts[k]} {k}" for k in OUTCOMES if counts[k]]
-    return f"{counts['planned']} planned: " + (", ".join(parts) or "nothing yet")
+    return f"{counts['planned']} planned: " + ", ".join(parts)

@@ -12,6 +12,11 @@ may lose the last few marks, which resume re-checks.
 
 The file carries its layout version (`PRAGMA user_version`); a journal of an older layout is
 migrated when opened, one of a newer layout is refused with a message saying so.
+
+Commands that only look (`runs`, `show`) open it read-only (`Journal.read_only`): SQLite's
+`mode=ro`, no chmod, no migration, no lock file; on a state directory that is not writable (no
+owner write bit, or not writable by us) nothing of ours can be writing, so it is opened
+`immutable` unless a crashed writer left its -wal behind.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,12 +35,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
-from bulkops.errors import Failed, Refused
+from bulkops.errors import Failed, Refused, UsageError
 from bulkops.tasks.model import Task, decode_task, lean_before
 
 DB_NAME: Final = "journal.sqlite3"
 LAYOUT_VERSION: Final = 2
 WAL_CHECKPOINT_PAGES: Final = 10_000
+LATEST: Final = "latest"  # names the newest run wherever a run id is taken
+CANDIDATES_SHOWN: Final = 10  # runs listed when an id prefix is ambiguous
 
 TaskState = Literal["pending", "inflight", "succeeded", "failed", "unchanged", "stale", "gone"]
 TASK_STATES: Final[tuple[TaskState, ...]] = get_args(TaskState)
@@ -121,6 +129,7 @@ DROP TABLE runs_v1;
 _SHOWN: Final = (
     "CASE WHEN state = 'pending' AND seq >= :lo AND seq < :hi THEN 'inflight' ELSE state END"
 )
+_NEWEST_FIRST: Final = "ORDER BY created_at DESC, id DESC"
 _COLUMNS: Final = f"seq, number, rule, action, body, before, {_SHOWN}, attempts, error"
 
 
@@ -207,8 +216,8 @@ class Journal:
     def __init__(self, state_dir: Path, *, create: bool = True) -> None:
         """Open the journal; with create=False (read-only commands) a missing one is an error."""
         self.state_dir = state_dir
-        if not create and not (state_dir / DB_NAME).is_file():
-            raise StateDirError(f"no bulkops journal in {state_dir} (see --state-dir)")
+        if not create:
+            _require(state_dir)
         try:
             _private(state_dir)
             self._db = sqlite3.connect(state_dir / DB_NAME, isolation_level=None)
@@ -225,6 +234,34 @@ class Journal:
         except OSError as exc:
             raise StateDirError(f"cannot open the journal in {state_dir}: {exc}") from None
 
+    @classmethod
+    def read_only(cls, state_dir: Path) -> Journal:
+        """Open an existing journal only to read it: nothing in `state_dir` is created or changed.
+
+        `runs` and `show` must work on a directory the user may not write (a backup, a mount).
+        """
+        _require(state_dir)
+        journal = cls.__new__(cls)
+        journal.state_dir = state_dir
+        try:
+            journal._db = sqlite3.connect(_read_only_uri(state_dir), uri=True)
+            journal._db.execute("PRAGMA busy_timeout=5000")
+            journal._check_layout_readable()
+        except sqlite3.Error as exc:
+            raise StateDirError(_problem(state_dir, exc, "cannot open the journal")) from None
+        return journal
+
+    def _check_layout_readable(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > LAYOUT_VERSION:
+            raise StateDirError(_newer_layout(self.state_dir, version))
+        if version < LAYOUT_VERSION:
+            # Migrating is a write: the next command that writes (apply, resume) does it.
+            raise StateDirError(
+                f"the journal in {self.state_dir} has an older layout ({version}); run "
+                "`bulkops resume` or `bulkops apply` with this state directory once to upgrade it"
+            )
+
     def _settle_layout(self) -> None:
         """Create the tables, or migrate an older layout; refuse a newer one."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -234,11 +271,7 @@ class Journal:
         if version == LAYOUT_VERSION:
             return
         if version > LAYOUT_VERSION:
-            raise StateDirError(
-                f"the journal in {self.state_dir} was written by a newer bulkops (layout "
-                f"{version}; this one reads up to {LAYOUT_VERSION}): upgrade bulkops, or use "
-                "another --state-dir"
-            )
+            raise StateDirError(_newer_layout(self.state_dir, version))
         script = _FROM_LAYOUT_1 if has_runs else _TABLES
         # executescript commits first and runs outside our transaction helper: wrap it whole.
         self._db.executescript(
@@ -327,6 +360,12 @@ class Journal:
                 "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), run_id)
             )
 
+    def delete_run(self, run_id: str) -> None:
+        """Forget a run and its tasks (`runs prune`); the caller holds the run's lock."""
+        with self._transaction():
+            for table, key in (("tasks", "run_id"), ("leases", "run_id"), ("runs", "id")):
+                self._db.execute(f"DELETE FROM {table} WHERE {key} = ?", (run_id,))
+
     def retry_failed(self, run_id: str) -> int:
         """Put a run's failed tasks back in the queue; return how many."""
         with self._transaction():
@@ -338,12 +377,36 @@ class Journal:
         return cursor.rowcount
 
     def runs(self) -> list[RunInfo]:
-        rows = self._read("SELECT * FROM runs ORDER BY created_at DESC, id DESC")
+        rows = self._read(f"SELECT * FROM runs {_NEWEST_FIRST}")
         return [_run_info(row) for row in rows]
 
     def run(self, run_id: str) -> RunInfo | None:
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
         return _run_info(rows[0]) if rows else None
+
+    def resolve(self, ref: str) -> RunInfo:
+        """The run `ref` names: a whole id, `latest` (the newest run), or a unique id prefix.
+
+        Every command that takes a RUN_ID reads it through here, so they all accept the same
+        forms; UsageError (exit 2) when nothing, or more than one run, matches.
+        """
+        if ref == LATEST:
+            rows = self._read(f"SELECT * FROM runs {_NEWEST_FIRST} LIMIT 1")
+            if not rows:
+                raise UsageError(f"no runs in {self.state_dir}: `latest` names none")
+            return _run_info(rows[0])
+        exact = self.run(ref)
+        if exact is not None:
+            return exact
+        rows = self._read(
+            f"SELECT * FROM runs WHERE ? != '' AND substr(id, 1, ?) = ? {_NEWEST_FIRST} LIMIT ?",
+            (ref, len(ref), ref, CANDIDATES_SHOWN + 1),
+        )
+        if len(rows) == 1:
+            return _run_info(rows[0])
+        if not rows:
+            raise UsageError(f"no run {ref!r} in {self.state_dir} (see `bulkops runs`)")
+        raise UsageError(_ambiguous(ref, [row[0] for row in rows]))
 
     def entries(self, run_id: str, states: Sequence[TaskState] | None = None) -> Iterator[Entry]:
         """Stream a run's tasks in order, optionally only those in `states`."""
@@ -388,12 +451,8 @@ class Journal:
         return counts
 
     def is_locked(self, run_id: str) -> bool:
-        """Whether a live process holds the run's lock right now."""
-        try:
-            with self.lock(run_id, tries=1):
-                return False
-        except RunLockedError:
-            return True
+        """Whether a live process holds the run's lock right now; creates nothing to find out."""
+        return is_held(self.state_dir / "locks" / f"{run_id}.lock")
 
     @contextlib.contextmanager
     def lock(self, run_id: str, tries: int = 5) -> Iterator[None]:
@@ -428,6 +487,62 @@ class Journal:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise JournalError(_problem(self.state_dir, exc, "journal write failed")) from None
+
+
+def is_held(path: Path) -> bool:
+    """Whether some process holds the lock file at `path` (absent: nobody ever took it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StateDirError(f"cannot read the lock file {path}: {exc}") from None
+    try:
+        # A shared probe on a read-only descriptor: no write access needed, and it fails while
+        # a holder keeps its exclusive lock.
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the probe
+    return False
+
+
+def _ambiguous(ref: str, ids: list[str]) -> str:
+    shown = ", ".join(ids[:CANDIDATES_SHOWN])
+    more = " and more" if len(ids) > CANDIDATES_SHOWN else ""
+    return f"run id {ref!r} is ambiguous: it begins {shown}{more}; give more of the id"
+
+
+def _require(state_dir: Path) -> None:
+    if not (state_dir / DB_NAME).is_file():
+        raise StateDirError(f"no bulkops journal in {state_dir} (see --state-dir)")
+
+
+def _read_only_uri(state_dir: Path) -> str:
+    """SQLite's read-only mode; `immutable` where the directory cannot be written at all.
+
+    In a writable directory a `mode=ro` reader shares SQLite's -wal and -shm files with writers
+    (and creates them if absent); in one nobody of ours can write, there is no writer to share
+    with, and those files could not be created: unless a crashed writer left them, read the
+    file as it stands.
+    """
+    db = (state_dir / DB_NAME).resolve()
+    leftovers = all(Path(f"{db}-{suffix}").exists() for suffix in ("wal", "shm"))
+    frozen = not _writable(state_dir) and not leftovers
+    return f"{db.as_uri()}?{'immutable=1' if frozen else 'mode=ro'}"
+
+
+def _writable(state_dir: Path) -> bool:
+    # The owner's write bit counts even for root, who may write anyway: chmod -w says "hands off".
+    return bool(state_dir.stat().st_mode & stat.S_IWUSR) and os.access(state_dir, os.W_OK)
+
+
+def _newer_layout(state_dir: Path, version: int) -> str:
+    return (
+        f"the journal in {state_dir} was written by a newer bulkops (layout {version}; this one "
+        f"reads up to {LAYOUT_VERSION}): upgrade bulkops, or use another --state-dir"
+    )
 
 
 def _private(state_dir: Path) -> None:
@@ -510,7 +625,7 @@ def _entry(row: tuple[Any, ...]) -> Entry:
 
 
 def _acquire(fd: int, run_id: str, tries: int) -> None:
-    # A few short tries: `bulkops runs` takes each lock for an instant to see if it is held.
+    # A few short tries: another process may hold the lock for an instant (closing a run).
     for attempt in range(tries):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

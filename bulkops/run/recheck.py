@@ -14,6 +14,7 @@ from bulkops.account import Account
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.run.journal import Entry, Journal, Mark, TaskState
 from bulkops.selection.current import current_state
+from bulkops.selection.progress import Progress
 from bulkops.selection.query import Counted
 from bulkops.tasks.drift import drift
 from bulkops.tasks.model import covered
@@ -37,7 +38,12 @@ class Recheck:
 
 
 async def recheck(
-    journal: Journal, run_id: str, account: Account, *, failed_too: bool = False
+    journal: Journal,
+    run_id: str,
+    account: Account,
+    *,
+    failed_too: bool = False,
+    progress: Progress | None = None,
 ) -> Recheck:
     """Read every unfinished task's number now (the cheapest way) and judge each task.
 
@@ -54,6 +60,8 @@ async def recheck(
         concurrency=account.inflight,
         queries=queries,
         covered=covered(tasks, queries),
+        progress=progress,
+        phase="re-checking",
     )
     marks: list[Mark] = []
     suspects: set[int] = set()

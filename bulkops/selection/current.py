@@ -25,6 +25,7 @@ from bulkops.client import MAX_PAGE_SIZE, Listing, NotFoundError
 from bulkops.numbers import NumberRecord
 from bulkops.pace.inflight import Allowance
 from bulkops.pace.pool import run_pool
+from bulkops.selection.progress import Listings, PageProgress, Progress, quiet
 from bulkops.selection.query import Counted, Query
 
 FEW: Final = 2  # this many numbers or fewer: GETs, without probing the account's size
@@ -37,7 +38,10 @@ class Reads(Protocol):
     """What reading current state needs; `bulkops.account.Reads` provides it."""
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: PageProgress | None = None,
     ) -> Listing: ...
 
     async def get_number(self, number: str) -> NumberRecord: ...
@@ -93,32 +97,41 @@ async def current_state(
     queries: Sequence[Counted] = (),
     covered: Collection[str] = (),
     not_found: type[Exception] = NotFoundError,
+    progress: Progress | None = None,
+    phase: str = "checking",
 ) -> dict[str, NumberRecord]:
     """number → its live record, for each of `numbers` still rented (an absent one is gone).
 
     `queries` are listings the numbers were selected with; `covered` the numbers they served.
     `not_found` is what `get_number` raises for a number the account does not rent.
+    `progress` hears `phase` with how far the reads are.
     """
+    shown = progress or quiet
     wanted = frozenset(numbers)
     uncovered = len(wanted - frozenset(covered)) if queries else 0
     probed = await reads.total({}) if worth_probing(len(wanted), queries, uncovered) else None
     plan = cheapest(len(wanted), queries, uncovered, probed)
     found: dict[str, NumberRecord] = {}
+    listings = Listings(shown, phase)
     if plan.way == "account":
-        return await _listed(reads, [Query()], wanted)
+        return await _listed(reads, [Query()], wanted, listings)
     if plan.way == "queries":
-        found = await _listed(reads, [q.query for q in queries], wanted)
+        found = await _listed(reads, [q.query for q in queries], wanted, listings)
     missing = sorted(wanted - found.keys())
-    await _get_each(reads, missing, found, concurrency, not_found)
+    await _get_each(
+        reads, missing, found, concurrency, not_found, lambda n: shown(phase, n, len(missing))
+    )
     return found
 
 
 async def _listed(
-    reads: Reads, queries: Iterable[Query], wanted: frozenset[str]
+    reads: Reads, queries: Iterable[Query], wanted: frozenset[str], listings: Listings
 ) -> dict[str, NumberRecord]:
     found: dict[str, NumberRecord] = {}
     for query in queries:
-        listing = await reads.listed(query.as_dict(), lambda record: record.number in wanted)
+        listing = await reads.listed(
+            query.as_dict(), lambda record: record.number in wanted, listings.page_progress()
+        )
         found.update((record.number, record) for record in listing.records)
     return found
 
@@ -129,9 +142,14 @@ async def _get_each(
     found: dict[str, NumberRecord],
     concurrency: int | Allowance,
     not_found: type[Exception],
+    looked: Callable[[int], None],
 ) -> None:
+    done = [0]
+
     async def look(number: str) -> None:
         with contextlib.suppress(not_found):  # not rented (any more): the caller sees it absent
             found[number] = await reads.get_number(number)
+        done[0] += 1
+        looked(done[0])
 
     await run_pool(iter(numbers), look, concurrency=concurrency, stopping=lambda: False)

@@ -15,8 +15,8 @@ from typing import Any, Final
 from bulkops.numbers import NumberRecord
 from bulkops.pace.inflight import Allowance
 from bulkops.plan import Guards, Plan, Rule, Unrent
+from bulkops.selection.progress import Progress
 from bulkops.selection.usage import (
-    Progress,
     Seen,
     Source,
     TrafficReads,

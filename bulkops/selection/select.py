@@ -24,18 +24,25 @@ from bulkops.pace.inflight import UNMEASURED, Allowance
 from bulkops.plan import Plan, Rule
 from bulkops.selection.current import current_state
 from bulkops.selection.predicate import Predicate
+from bulkops.selection.progress import Listings, PageProgress, Progress, quiet
 from bulkops.selection.query import Counted, Query, pushdown
 from bulkops.selection.screen import Evidence, Kept, screen
-from bulkops.selection.usage import Progress, Seen, Source, TrafficReads, UsageStats
+from bulkops.selection.usage import Seen, Source, TrafficReads, UsageStats
 
 
 class Fetch(TrafficReads, Protocol):
     """The reads selection needs; `bulkops.account.Reads` provides them all."""
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: PageProgress | None = None,
     ) -> Listing:
-        """The records of one complete, consistent listing of `query` that `keep` accepts."""
+        """The records of one complete, consistent listing of `query` that `keep` accepts.
+
+        `on_page(received, total)`, when given, hears how far the listing is.
+        """
         ...
 
     async def get_number(self, number: str) -> NumberRecord: ...
@@ -87,8 +94,9 @@ async def select(
         (rule, pushdown(rule.select, today)) for rule in plan.rules if rule.select.numbers is None
     )
 
-    listing = _Listing(fetch, plan, today, matched)
-    lookup = _Lookup(fetch, plan, today, matched, not_found)
+    shown = progress or quiet
+    listing = _Listing(fetch, plan, today, matched, Listings(shown, "listing"))
+    lookup = _Lookup(fetch, plan, today, matched, not_found, shown)
     limiter = anyio.CapacityLimiter(listing_concurrency)
     try:
         async with anyio.create_task_group() as group:
@@ -141,12 +149,18 @@ class _Listing:
     """One listing per distinct Query, each record offered to every rule sharing that Query."""
 
     def __init__(
-        self, fetch: Fetch, plan: Plan, today: date, matched: dict[str, list[NumberRecord]]
+        self,
+        fetch: Fetch,
+        plan: Plan,
+        today: date,
+        matched: dict[str, list[NumberRecord]],
+        listings: Listings,
     ) -> None:
         self._fetch = fetch
         self._plan = plan
         self._today = today
         self._matched = matched
+        self._listings = listings
         self.counted: dict[Query, Counted] = {}
 
     async def run(self, query: Query, rules: list[Rule], limiter: anyio.CapacityLimiter) -> None:
@@ -154,9 +168,10 @@ class _Listing:
             (Predicate(rule.select, self._today, self._plan.exclude), self._matched[rule.name])
             for rule in rules
         ]
+        on_page = self._listings.page_progress()
         async with limiter:
             listing = await self._fetch.listed(
-                query.as_dict(), lambda record: any(test(record) for test, _ in tests)
+                query.as_dict(), lambda record: any(test(record) for test, _ in tests), on_page
             )
         self.counted[query] = Counted(query, listing.total_count, tuple(r.name for r in rules))
         # A listing holds each number once; a careless server could still repeat one.
@@ -180,12 +195,14 @@ class _Lookup:
         today: date,
         matched: dict[str, list[NumberRecord]],
         not_found: type[Exception],
+        progress: Progress,
     ) -> None:
         self._fetch = fetch
         self._plan = plan
         self._today = today
         self._matched = matched
         self._not_found = not_found
+        self._progress = progress
         self._found: dict[str, NumberRecord | None] = {}
         self.requests = 0
         self.missing: list[tuple[str, str]] = []
@@ -193,7 +210,12 @@ class _Lookup:
     async def run(self, rules: list[Rule], concurrency: int | Allowance) -> None:
         wanted = _wanted_numbers(rules, self._plan.exclude)
         found = await current_state(
-            _Counting(self._fetch, self), wanted, concurrency=concurrency, not_found=self._not_found
+            _Counting(self._fetch, self),
+            wanted,
+            concurrency=concurrency,
+            not_found=self._not_found,
+            progress=self._progress,
+            phase="looking up",
         )
         self._found = {number: found.get(number) for number in wanted}
         for rule in rules:
@@ -218,9 +240,12 @@ class _Counting:
         self._lookup = lookup
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: PageProgress | None = None,
     ) -> Listing:
-        return await self._fetch.listed(query, keep)
+        return await self._fetch.listed(query, keep, on_page)
 
     async def total(self, query: Mapping[str, str]) -> int:
         return await self._fetch.total(query)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -33,18 +33,13 @@ from bulkops.numbers import CALL_WINDOW_DAYS
 from bulkops.pace.inflight import UNMEASURED, Allowance
 from bulkops.pace.pool import run_pool
 from bulkops.plan import Usage
+from bulkops.selection.progress import Progress, quiet
 
 # Records can land a little after the moment they carry: re-read the end of what was read before.
 OVERLAP: Final = datetime.timedelta(minutes=10)
 CALL_WINDOW: Final = datetime.timedelta(days=CALL_WINDOW_DAYS)
 DIRECTIONS: Final = ("to_number", "from_number")  # inbound to the number, outbound from it
 EPSILON: Final = datetime.timedelta(microseconds=1)
-
-Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
-
-
-def _no_progress(phase: str, done: int, total: int | None) -> None:
-    pass
 
 
 class TrafficReads(Protocol):
@@ -172,7 +167,7 @@ async def gather(
     known: Mapping[Source, Mapping[str, Seen]],
     *,
     concurrency: int | Allowance = UNMEASURED,
-    progress: Progress = _no_progress,
+    progress: Progress = quiet,
 ) -> tuple[dict[Source, dict[str, Seen]], UsageStats]:
     """What each wanted number's records show since its moment, by source.
 

@@ -18,7 +18,7 @@ from bulkops.plan import Plan
 from bulkops.selection import check_references, select
 from bulkops.selection import usage_cache as usage_cache_file
 from bulkops.selection.current import current_state
-from bulkops.selection.usage import Progress
+from bulkops.selection.progress import Progress
 from bulkops.tasks.drift import drift
 from bulkops.tasks.model import RuleCounts, Stale, Summary, Task, TaskList, covered
 from bulkops.tasks.planner import build
@@ -60,7 +60,9 @@ async def from_plan(
     )
 
 
-async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskList:
+async def from_saved(
+    saved: SavedPlan, account: Account, source: str, *, progress: Progress | None = None
+) -> TaskList:
     """Keep the saved tasks whose numbers are as reviewed; the rest are stale."""
     here = account_ref(account)
     if saved.account != here:
@@ -76,6 +78,7 @@ async def from_saved(saved: SavedPlan, account: Account, source: str) -> TaskLis
         concurrency=account.inflight,
         queries=saved.queries,
         covered=covered(saved.tasks, saved.queries),
+        progress=progress,
     )
     fresh: list[Task] = []
     stale: list[Stale] = []

@@ -89,3 +89,15 @@ def test_resume_without_an_id_skips_runs_with_nothing_left(tmp_path: Path) -> No
     latest = execution.resumable(journal)[0]
     assert latest is not None
     assert latest.id == older
+
+
+@pytest.mark.parametrize("ref", ["latest", "PREFIX"])
+def test_resume_takes_latest_or_a_prefix_of_the_run_id(cli: Cli, ref: str) -> None:
+    """`resume latest` and `resume <first characters>` pick the run its full id names."""
+    journal = Journal(cli.state)
+    run_id = new_run(
+        journal, [task()], settings={"sandbox": False, "limits": {"rate": 10, "concurrency": 1}}
+    )
+    ran = cli("resume", run_id[:-2] if ref == "PREFIX" else ref, "--sandbox", "--yes")
+    assert ran.code == 2, ran.err
+    assert f"run {run_id} was made against a Plivo account" in ran.err

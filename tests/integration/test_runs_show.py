@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ def finished_run(
             ["apply", str(plan), "--yes", "--json", "--rate", "500", "--state-dir", str(state)]
         )
         summary = json.loads(capsys.readouterr().out)
+    # The in-process apply's journal connection closes when collected, and closing checkpoints
+    # the WAL into the file: have that happen now, not in the middle of a test.
+    gc.collect()
     assert code == 1, "one task failed"
     return FinishedRun(state, summary["run_id"], changed, refused, already)
 
@@ -162,3 +166,118 @@ def test_show_of_an_unknown_run_is_a_usage_error(
     assert "no run '20200101-000000-abcdef'" in json.loads(out)["reason"]
     assert "no run '20200101-000000-abcdef'" in err
     assert "bulkops runs" in err
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file and directory under `root`: mode, mtime and content."""
+    found: dict[str, tuple[int, int, bytes]] = {}
+    for path in sorted(root.rglob("*")):
+        status = path.stat()
+        content = path.read_bytes() if path.is_file() else b""
+        found[str(path.relative_to(root))] = (status.st_mode, status.st_mtime_ns, content)
+    return found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("runs",), ("runs", "--json"), ("show", "RUN"), ("show", "RUN", "--json")],
+    ids=" ".join,
+)
+def test_runs_and_show_read_a_read_only_state_dir_without_writing(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """On a state directory without write permission, `runs` and `show` work and change nothing.
+
+    The owner write bit is what bulkops honours, so this holds even when the tests run as root.
+    """
+    state = finished_run.state
+    for path in [state, *state.rglob("*")]:
+        path.chmod(0o500 if path.is_dir() else 0o400)
+    before = _snapshot(state)
+    try:
+        words = [finished_run.run_id if word == "RUN" else word for word in args]
+        code, out, err = cli_out(capsys, *words, "--state-dir", str(state))
+        after = _snapshot(state)
+    finally:
+        for path in [state, *state.rglob("*")]:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+    assert code == 0, err
+    assert finished_run.run_id in out
+    assert finished_run.changed[0] in out or args[0] == "runs"
+    assert after == before
+
+
+def test_runs_and_show_create_no_lock_files(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Looking at runs takes no lock: no `locks` directory appears in a writable state dir."""
+    locks = finished_run.state / "locks"
+    for path in locks.iterdir():
+        path.unlink()
+    locks.rmdir()
+    for args in (("runs",), ("show", finished_run.run_id)):
+        code, _, err = cli_out(capsys, *args, "--state-dir", str(finished_run.state))
+        assert code == 0, err
+    assert not locks.exists()
+
+
+@pytest.mark.parametrize("ref", ["latest", "PREFIX"])
+def test_show_takes_latest_or_a_prefix_of_the_run_id(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str], ref: str
+) -> None:
+    """`show latest` and `show <first characters of the id>` show the same run as its full id."""
+    ref = finished_run.run_id[:17] if ref == "PREFIX" else ref
+    code, out, err = cli_out(capsys, "show", ref, "--json", "--state-dir", str(finished_run.state))
+    assert code == 0, err
+    assert json.loads(out)["run_id"] == finished_run.run_id
+
+
+def test_bulkops_state_dir_is_the_default_and_the_flag_wins(
+    finished_run: FinishedRun,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """$BULKOPS_STATE_DIR replaces ./.bulkops; --state-dir overrides the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BULKOPS_STATE_DIR", str(finished_run.state))
+    code, out, _ = cli_out(capsys, "runs", "--json")
+    assert code == 0
+    assert [run["run_id"] for run in json.loads(out)] == [finished_run.run_id]
+    code, out, _ = cli_out(capsys, "show", "latest", "--json")
+    assert (code, json.loads(out)["run_id"]) == (0, finished_run.run_id)
+    empty = tmp_path / "elsewhere"
+    code, out, _ = cli_out(capsys, "runs", "--json", "--state-dir", str(empty))
+    assert (code, json.loads(out)) == (0, [])
+    assert not (tmp_path / ".bulkops").exists()
+
+
+def test_runs_prune_forgets_finished_runs_older_than_asked(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`runs prune --older-than 30d` keeps today's run; `0s` prunes it; --dry-run only says so."""
+    state = ("--state-dir", str(finished_run.state))
+    code, out, _ = cli_out(capsys, "runs", "prune", "--older-than", "30d", "--json", *state)
+    assert code == 0
+    assert json.loads(out)["pruned"] == []
+    code, out, _ = cli_out(capsys, "runs", "prune", "--older-than", "0s", "--dry-run", *state)
+    assert code == 0
+    assert "would prune 1 run last active before" in out
+    assert finished_run.run_id in out
+    code, out, _ = cli_out(capsys, "runs", "--json", *state)
+    assert [run["run_id"] for run in json.loads(out)] == [finished_run.run_id]
+    code, out, _ = cli_out(capsys, "runs", "prune", "--older-than", "0s", "--json", *state)
+    assert (code, json.loads(out)["pruned"]) == (0, [finished_run.run_id])
+    assert f"{finished_run.run_id}.lock" in json.loads(out)["lock_files"]
+    code, out, _ = cli_out(capsys, "runs", "--json", *state)
+    assert json.loads(out) == []
+
+
+def test_runs_prune_needs_an_age_with_a_unit(
+    finished_run: FinishedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--older-than 30` (no unit) is a usage error: exit 2, nothing pruned."""
+    with pytest.raises(SystemExit) as exited:
+        main(["runs", "prune", "--older-than", "30", "--state-dir", str(finished_run.state)])
+    assert exited.value.code == 2
+    assert "like 30d" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from bulkops.errors import UsageError
 from bulkops.limits import FailureBudget, Limits
 from bulkops.run import execution
 from bulkops.run.execution import Settings
@@ -274,3 +275,78 @@ def test_a_run_survives_losing_the_wal_file(tmp_path: Path) -> None:
     again = Journal(tmp_path)
     assert again.run(run_id) is not None
     assert again.counts(run_id)["pending"] == 5
+
+
+def test_a_read_only_journal_never_migrates_an_older_layout(tmp_path: Path) -> None:
+    """`runs` and `show` read; upgrading the layout is left to a command that writes."""
+    Journal(tmp_path).close()
+    older = sqlite3.connect(tmp_path / DB_NAME)
+    older.execute(f"PRAGMA user_version = {LAYOUT_VERSION - 1}")
+    older.close()
+    with pytest.raises(JournalError, match="older layout"):
+        Journal.read_only(tmp_path)
+    version = sqlite3.connect(tmp_path / DB_NAME).execute("PRAGMA user_version").fetchone()[0]
+    assert version == LAYOUT_VERSION - 1
+
+
+def test_a_read_only_journal_needs_one_to_exist(tmp_path: Path) -> None:
+    """Reading an empty state directory is a clear error and creates nothing there."""
+    with pytest.raises(JournalError, match="no bulkops journal"):
+        Journal.read_only(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_journal_sees_a_run_being_written(tmp_path: Path) -> None:
+    """A reader opened while a writer is at work sees its committed marks."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 3)
+    journal.record(run_id, [Mark(0, "succeeded", 1)])
+    reader = Journal.read_only(tmp_path)
+    assert reader.counts(run_id)["succeeded"] == 1
+    journal.record(run_id, [Mark(1, "failed", 1, "nope")])
+    assert reader.counts(run_id)["failed"] == 1
+    assert not reader.is_locked(run_id)
+    with journal.lock(run_id):
+        assert reader.is_locked(run_id)
+
+
+def test_a_run_is_named_by_its_id_latest_or_a_unique_prefix(tmp_path: Path) -> None:
+    """`latest` is the newest run; any prefix naming one run names it; an exact id always wins."""
+    journal = Journal(tmp_path)
+    older = _new_run(journal)
+    newer = _new_run(journal)
+    # Made within the same second: date the older one back, as a run made earlier would be.
+    writer = sqlite3.connect(tmp_path / DB_NAME)
+    writer.execute(
+        "UPDATE runs SET created_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (older,)
+    )
+    writer.commit()
+    writer.close()
+    assert journal.resolve("latest").id == newer
+    assert journal.resolve(older).id == older
+    for ref in (newer[:-1], newer[:-3]):  # the random tails differ: prefixes inside them
+        if not older.startswith(ref):
+            assert journal.resolve(ref).id == newer
+
+
+def test_an_ambiguous_run_prefix_lists_the_candidates(tmp_path: Path) -> None:
+    """A prefix two runs share is a usage error (exit 2) that names both."""
+    journal = Journal(tmp_path)
+    ids = {_new_run(journal), _new_run(journal)}
+    shared = min(ids)[:9]  # the date: both were made today
+    with pytest.raises(UsageError, match="ambiguous") as caught:
+        journal.resolve(shared)
+    assert caught.value.exit_code == 2
+    assert all(run_id in str(caught.value) for run_id in ids)
+
+
+def test_an_unknown_or_empty_run_ref_is_a_usage_error(tmp_path: Path) -> None:
+    """Nothing matching, `latest` of no runs and an empty string are each a clear error."""
+    journal = Journal(tmp_path)
+    with pytest.raises(UsageError, match="no runs in"):
+        journal.resolve("latest")
+    _new_run(journal)
+    with pytest.raises(UsageError, match="no run '1999'"):
+        journal.resolve("1999")
+    with pytest.raises(UsageError, match="no run ''"):
+        journal.resolve("")

@@ -42,12 +42,17 @@ class FakeFetch:
         self.fail_with: Exception | None = None
 
     async def listed(
-        self, query: Mapping[str, str], keep: Callable[[NumberRecord], bool]
+        self,
+        query: Mapping[str, str],
+        keep: Callable[[NumberRecord], bool],
+        on_page: Callable[[int, int | None], None] | None = None,
     ) -> Listing:
         self.queries.append(dict(query))
         if self.fail_with is not None:
             raise self.fail_with
         await anyio.lowlevel.checkpoint()
+        if on_page is not None:  # one page holding everything
+            on_page(len(self.records), len(self.records))
         times = 2 if self.repeat else 1
         kept = [r for _ in range(times) for r in self.records.values() if keep(r)]
         return Listing(kept, len(self.records))
