@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.emulator import EmulatorProcess, EmulatorSpec
-from bench.harness import NO_LIMIT_RATE, ClientRun, Traffic, check_exit, client_run
+from bench.harness import NO_LIMIT_RATE, ClientRun, check_exit, client_run
 from bench.processes import PYTHON, ROOT
 from bench.results import Params, Row, ScenarioResult
 from bench.scenarios import Context
+from bench.scenarios.scale import UpdatesAccepted
 
 NAME = "efficiency"
 TITLE = "7 request efficiency"
@@ -175,7 +176,7 @@ def resume_row(emulator: EmulatorProcess, work: Path, size: int) -> Row:
     check_exit(reviewed.measured, "bulkops plan --out")
     queries = saved_queries(work / "r.json")
     total = sum(q["total_count"] for q in queries)
-    halfway = _Updates(emulator, total // 2)
+    halfway = UpdatesAccepted(emulator, total // 2)
     cmd = bulkops("apply", plan, "--yes", "--json", "--state-dir", state, "--concurrency", "4")
     client_run(emulator, cmd, work, timeout=600, kill_when=halfway)
     resume = [PYTHON, "-m", "bulkops", "resume", "--yes", "--json", "--state-dir", str(state)]
@@ -204,19 +205,3 @@ def resume_row(emulator: EmulatorProcess, work: Path, size: int) -> Row:
         target=f"≤ {TARGET}",
         passed=ratio <= TARGET,
     )
-
-
-class _Updates:
-    """True once `count` updates were accepted since construction (polls the served log)."""
-
-    def __init__(self, emulator: EmulatorProcess, count: int) -> None:
-        self._emulator = emulator
-        self._count = count
-        self._cursor = emulator.stats()["requests"]
-        self._seen = 0
-
-    def __call__(self) -> bool:
-        rows = self._emulator.served(self._cursor)
-        self._cursor += len(rows)
-        self._seen += Traffic.of(rows).updates
-        return self._seen >= self._count

@@ -161,7 +161,7 @@ def resume(
     plan = write_plan(work, "killed", "bench killed")
     state = work / "state-killed"
     cmd = bulkops_apply(plan, state, rate=NO_LIMIT_RATE, concurrency=APPLY_CONCURRENCY)
-    halfway = _Halfway(emulator, size // 2)
+    halfway = UpdatesAccepted(emulator, size // 2)
     killed = client_run(emulator, cmd, work, timeout=900, kill_when=halfway)
     resume_cmd = [PYTHON, "-m", "bulkops", "resume", "--yes", "--json", "--state-dir", str(state)]
     resumed = client_run(emulator, resume_cmd, work, timeout=900)
@@ -199,7 +199,7 @@ def resume(
     )
 
 
-class _Halfway:
+class UpdatesAccepted:
     """True once `count` updates were accepted since construction (polls the served log)."""
 
     def __init__(self, emulator: EmulatorProcess, count: int) -> None:
