@@ -97,9 +97,10 @@ class RetryPolicy:
 
 @dataclass
 class Attempts:
-    """What happened to one logical request across its tries."""
+    """What happened to one task's requests across their tries."""
 
     sent: int = 0
+    requests: int = 0  # distinct requests (a GET then a DELETE: 2), each tried `sent` times in all
     failures: int = 0
     throttled: int = 0
     throttle_waited: float = 0.0

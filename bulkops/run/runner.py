@@ -181,6 +181,7 @@ class Runner:
         return Mark(entry.seq, "stale", attempts.sent, reason)
 
     async def _retried(self, op: Callable[[], Awaitable[T]], attempts: retry.Attempts) -> T:
+        attempts.requests += 1  # the look before an unrent is a request, not a retry
         account = self.account
         return await retry.call(op, account.policy, account.throttle, attempts, account.breaker)
 
@@ -194,7 +195,7 @@ class Runner:
     def _count(self, entry: Entry, mark: Mark, attempts: retry.Attempts) -> None:
         progress = self.progress
         progress.requests += attempts.sent
-        progress.retries += attempts.sent - 1
+        progress.retries += attempts.sent - max(1, attempts.requests)
         progress.throttled += attempts.throttled
         if mark.state == "succeeded":
             progress.succeeded += 1
