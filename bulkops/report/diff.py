@@ -19,6 +19,7 @@ from rich.text import Text
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
 from bulkops.report.text import safe
 from bulkops.selection.screen import Evidence, Kept
+from bulkops.selection.usage import json_time
 from bulkops.tasks.model import Change, Task, TaskList, monthly_savings, task_json
 
 NOTHING: Final = "∅"
@@ -54,7 +55,7 @@ def plan_to_json(task_list: TaskList) -> dict[str, Any]:
 
 
 def _kept_json(kept: Kept) -> dict[str, Any]:
-    last = None if kept.last_use is None else kept.last_use.strftime("%Y-%m-%dT%H:%M:%SZ")
+    last = json_time(kept.last_use)
     return {"rule": kept.rule, "number": kept.number, "reason": kept.reason, "last_use": last}
 
 

@@ -21,7 +21,9 @@ from bulkops.selection.usage import (
     Source,
     TrafficReads,
     UsageStats,
+    aware_time,
     gather,
+    json_time,
     latest,
     sources_of,
 )
@@ -51,10 +53,10 @@ class Evidence:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "last_call": _iso(self.last_call),
-            "last_message": _iso(self.last_message),
-            "checked_since": _iso(self.checked_since),
-            "checked_to": _iso(self.checked_to),
+            "last_call": json_time(self.last_call),
+            "last_message": json_time(self.last_message),
+            "checked_since": json_time(self.checked_since),
+            "checked_to": json_time(self.checked_to),
             "sources": list(self.sources),
         }
 
@@ -63,7 +65,7 @@ class Evidence:
         """Evidence as `to_json` wrote it; ValueError says what is wrong."""
         if not isinstance(raw, dict):
             raise ValueError("evidence must be an object")
-        since, to = _time(raw.get("checked_since")), _time(raw.get("checked_to"))
+        since, to = aware_time(raw.get("checked_since")), aware_time(raw.get("checked_to"))
         if since is None or to is None:
             raise ValueError("evidence needs checked_since and checked_to")
         if to > datetime.datetime.now(datetime.UTC) + CLOCK_SKEW:
@@ -73,7 +75,10 @@ class Evidence:
             raise ValueError("evidence sources must be a list of names")
         for key in sources:
             Source.from_key(key)
-        last_call, last_message = _time(raw.get("last_call")), _time(raw.get("last_message"))
+        last_call, last_message = (
+            aware_time(raw.get("last_call")),
+            aware_time(raw.get("last_message")),
+        )
         return cls(since, to, last_call, last_message, tuple(sources))
 
 
@@ -243,18 +248,3 @@ def _in_use(proof: Evidence) -> str:
     last = proof.last_use
     assert last is not None
     return f"in use: a {kind} on {last:%Y-%m-%d %H:%M} UTC, after {proof.checked_since:%Y-%m-%d}"
-
-
-def _iso(moment: datetime.datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _time(value: object) -> datetime.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"not a time: {value!r:.40}")
-    moment = datetime.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError(f"a time without its zone: {value!r:.40}")
-    return moment.astimezone(datetime.UTC)

@@ -136,7 +136,7 @@ class Seen:
 
     def then(self, read: Seen, read_from: datetime.datetime) -> Seen:
         """This, followed by what a read from `read_from` up to `read.to` found."""
-        last = max((t for t in (self.last, read.last) if t is not None), default=None)
+        last = latest((self.last, read.last))
         quiet = read.quiet_since
         contiguous = read_from <= self.to + EPSILON
         if quiet is not None and quiet <= read_from and contiguous and self.quiet_since:
@@ -212,12 +212,13 @@ class _Gatherer:
     async def source(
         self, source: Source, since: Mapping[str, datetime.datetime], known: Mapping[str, Seen]
     ) -> dict[str, Seen]:
+        now = self._now
+        # A reading that ends after now was written by a clock ahead of this one: trust none.
+        trusted = {n: b for n in since if (b := known.get(n)) is not None and b.to <= now}
         seen: dict[str, Seen] = {}
         to_read: dict[str, datetime.datetime] = {}
         for number, moment in since.items():
-            before = known.get(number)
-            if before is not None and before.to > self._now:
-                before = None  # written by a clock ahead of this one: trust none of it
+            before = trusted.get(number)
             start = moment if before is None else before.read_from(moment)
             if start is None and before is not None:
                 seen[number] = before
@@ -228,10 +229,8 @@ class _Gatherer:
         if to_read:
             found = await self._read(source, to_read)
             for number, start in to_read.items():
-                before = known.get(number)
-                read = found[number]
-                trusted = before is not None and before.to <= self._now
-                seen[number] = before.then(read, start) if trusted and before else read
+                before, read = trusted.get(number), found[number]
+                seen[number] = read if before is None else before.then(read, start)
         return seen
 
     async def _read(
@@ -367,6 +366,23 @@ def _exact(page: TrafficPage, direction: str, number: str) -> datetime.datetime 
         if party == number:
             return record.at
     return None
+
+
+def aware_time(value: object) -> datetime.datetime | None:
+    """An ISO 8601 time bulkops wrote, in UTC (None stays None); ValueError if it is not one."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"not a time: {value!r:.40}")
+    moment = datetime.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"a time without its zone: {value!r:.40}")
+    return moment.astimezone(datetime.UTC)
+
+
+def json_time(moment: datetime.datetime | None) -> str | None:
+    """A time as bulkops's JSON shapes write it: `2026-10-03T14:00:00Z` (None stays None)."""
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def latest(times: Iterable[datetime.datetime | None]) -> datetime.datetime | None:

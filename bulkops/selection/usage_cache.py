@@ -19,7 +19,7 @@ import structlog
 
 from bulkops.account import state_file
 from bulkops.numbers import HISTORY_DAYS, NUMBER_PATTERN
-from bulkops.selection.usage import Seen, Source
+from bulkops.selection.usage import Seen, Source, aware_time
 
 VERSION: Final = 1
 
@@ -89,7 +89,7 @@ def _entry(seen: Seen) -> list[str | None]:
 
 def _seen(entry: Any) -> Seen:
     to, last, quiet = entry
-    to_time, last_time, quiet_time = _time(to), _time(last), _time(quiet)
+    to_time, last_time, quiet_time = aware_time(to), aware_time(last), aware_time(quiet)
     if to_time is None:
         raise ValueError("an entry without its time")
     if any(t is not None and t > to_time for t in (last_time, quiet_time)):
@@ -99,12 +99,3 @@ def _seen(entry: Any) -> Seen:
 
 def _iso(moment: datetime.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
-
-
-def _time(value: Any) -> datetime.datetime | None:
-    if value is None:
-        return None
-    moment = datetime.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError(f"a time without its zone: {value!r}")
-    return moment

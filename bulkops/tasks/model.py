@@ -33,7 +33,7 @@ from bulkops.limits import Limits
 from bulkops.numbers import UPDATE_FIELDS, InvalidNumberError, NumberRecord, check_number
 from bulkops.selection.query import Counted
 from bulkops.selection.screen import Evidence, Kept
-from bulkops.selection.usage import UsageStats
+from bulkops.selection.usage import UsageStats, aware_time, json_time
 
 Action = Literal["update", "unrent"]
 ACTIONS: Final = get_args(Action)
@@ -98,7 +98,7 @@ class UsageCheck:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "since": self.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "since": json_time(self.since),
             "sources": {rule: list(keys) for rule, keys in sorted(self.sources.items())},
         }
 
@@ -109,15 +109,15 @@ class UsageCheck:
             return None
         try:
             assert isinstance(raw, dict)
-            since = datetime.datetime.fromisoformat(raw["since"])
-            assert since.tzinfo is not None
+            since = aware_time(raw["since"])
+            assert since is not None
             sources = {
                 rule: tuple(str(key) for key in keys) for rule, keys in raw["sources"].items()
             }
             assert all(isinstance(rule, str) for rule in sources)
         except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
             raise TaskFormatError("'usage' must be {since: TIME, sources: {RULE: [...]}}") from None
-        return cls(since.astimezone(datetime.UTC), sources)
+        return cls(since, sources)
 
 
 @dataclass(frozen=True, slots=True)
