@@ -397,3 +397,19 @@ def test_a_saved_plan_whose_evidence_was_edited_is_refused(
         ran = cli.apply(saved)
         assert ran.code == 2
         assert not deleted(running)
+
+
+def test_a_record_that_lands_late_still_stops_the_unrent(
+    cli: Cli, plan: Path, tmp_path: Path
+) -> None:
+    """A call listed only after the plan, dated minutes before it: the check reads back that far."""
+    saved = tmp_path / "reviewed.json"
+    with emulator_thread(EmulatorConfig(numbers=200, seed=2, rate_limit=None)) as running:
+        cli.use(running)
+        assert cli("plan", plan, "--out", saved).code == 0
+        late = json.loads(saved.read_text())["tasks"][0]["number"]
+        before_plan = running.emulator.now() - datetime.timedelta(minutes=5)
+        running.emulator.add_call(late, at=before_plan)
+        ran = cli.apply(saved)
+        assert cli.show(ran.json["run_id"])[late]["outcome"] == "stale"
+        assert late not in deleted(running)

@@ -217,3 +217,11 @@ def test_guards_turned_off_keep_nothing() -> None:
     off = Guards(rented_within_days=0, tendlc_campaign=False)
     fresh = record(added_on="2026-12-01", tendlc_campaign_id="CXXXXXX")
     assert guard_reason(off, fresh, TODAY) is None
+
+
+def test_evidence_read_by_a_clock_ahead_is_refused() -> None:
+    """The check before an unrent asks for use since `checked_to`: one ahead asks nothing."""
+    ahead = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    proof = Evidence(ahead - 60 * DAY, ahead, sources=("calls",))
+    with pytest.raises(ValueError, match="future"):
+        Evidence.from_json(proof.to_json())
