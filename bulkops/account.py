@@ -102,7 +102,6 @@ class Reads:
     def __init__(self, account: Account) -> None:
         self._account = account
         self.listings: list[ListingStats] = []
-        self.traffic_requests: dict[Traffic, int] = {}
 
     async def listed(
         self,
@@ -156,7 +155,6 @@ class Reads:
 
         # A 429 from the Message list is that list's: it pauses its window, not the account.
         paused = window if window is not None else account.throttle
-        self.traffic_requests[traffic] = self.traffic_requests.get(traffic, 0) + 1
         return await retry.call(op, account.policy, paused, breaker=account.breaker)
 
 

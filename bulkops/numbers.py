@@ -24,7 +24,6 @@ ON_OFF: Final = ("enabled", "disabled")
 # Plivo keeps call and message records for 90 days, and a call query spans at most 30 of them.
 HISTORY_DAYS: Final = 90
 CALL_WINDOW_DAYS: Final = 30
-MESSAGE_SERVICES: Final = ("sms", "mms")
 CALLBACK_METHODS: Final = ("GET", "POST")
 
 # Every argument Plivo's "Update a number" accepts, in the order diffs show them.

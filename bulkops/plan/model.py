@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from bulkops.limits import Limits
+from bulkops.numbers import SERVICES
 
 # The word a plan writes for "no subaccount" (main account) or "no application linked".
 NONE: Final = "none"
@@ -40,7 +41,7 @@ class Usage:
     """
 
     days: int
-    services: tuple[str, ...] = ("voice", "sms", "mms")
+    services: tuple[str, ...] = SERVICES
 
     @property
     def calls(self) -> bool:
