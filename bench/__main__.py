@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import results
+from bench.processes import compile_ahead
 from bench.scenarios import (
     Context,
     checkpoint,
@@ -54,6 +55,7 @@ def main(argv: list[str]) -> int:
         out = out.with_name("quick.json")  # a smoke run never overwrites the real figures
     done: list[results.ScenarioResult] = []
     scratch = tempfile.mkdtemp(prefix="bulkops-bench-")
+    compile_ahead()
     started = time.monotonic()
     try:
         for module in chosen:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from bench.processes import AUTH_ID, AUTH_TOKEN, EMULATOR_CPU, PYTHON, ROOT, pin
+from bench.processes import AUTH_ID, AUTH_TOKEN, EMULATOR_CPU, PYTHON, ROOT, child_env, pin
 
 STARTUP_TIMEOUT: Final = 120.0
 STARTUP_ATTEMPTS: Final = 3  # a free port may be taken between picking it and binding it
@@ -57,14 +57,17 @@ class EmulatorProcess:
 
     def client_env(self) -> dict[str, str]:
         """Environment for a client pointed at this emulator."""
-        return {
-            **os.environ,
-            # The children run in scratch directories: `python -m bench.…` must still find us.
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "PLIVO_API_URL": self.base_url,
-            "PLIVO_AUTH_ID": AUTH_ID,
-            "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
-        }
+        return child_env(
+            {
+                # The children run in scratch directories: `python -m bench.…` must still find us.
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+                ),
+                "PLIVO_API_URL": self.base_url,
+                "PLIVO_AUTH_ID": AUTH_ID,
+                "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
+            }
+        )
 
     def __enter__(self) -> EmulatorProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
