@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     loaded: list[saved_plans.SavedPlan | Plan] = [saved if saved is not None else _plan(plan)]
     del saved, plan
 
-    async def start(account: Account) -> str:
+    async def start(account: Account) -> execution.NewRun:
         source = loaded.pop()
         cache = common.usage_cache(args, account)
         with phase_progress() as progress:
@@ -101,12 +101,12 @@ def run(args: argparse.Namespace) -> int:
             open_account(target) as account,
             common.account_lock(args, account, f"apply of {args.plan}") as lock,
         ):
-            run_id = await start(account)
-            lock.note(f"run {run_id} (apply of {args.plan})")
-            with journal.lock(run_id):
+            run = await start(account)
+            lock.note(f"run {run.run_id} (apply of {args.plan})")
+            with journal.lock(run.run_id):
                 report = await run_ui.execute(
                     journal,
-                    run_id,
+                    run,
                     account,
                     max_failures=chosen.max_failures,
                     live=not args.json and err.is_terminal,

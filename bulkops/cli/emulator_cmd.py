@@ -11,10 +11,12 @@ import re
 import shlex
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulkops.cli.common import bounded_int
-from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator, running_emulator
+
+if TYPE_CHECKING:  # the emulator is imported by this command only: every other starts faster
+    from bulkops.emulator import EmulatorConfig, RateLimit, RunningEmulator
 
 _RATE_LIMIT = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*")
 _MAIN_ACCOUNT = re.compile(r"MA[A-Z0-9]{18}")
@@ -45,6 +47,8 @@ def _rate_limit(text: str) -> RateLimit | None:
         raise argparse.ArgumentTypeError(
             f"expected REQUESTS/SECONDS like 300/5, or off; got {text!r}"
         )
+    from bulkops.emulator import RateLimit
+
     return RateLimit(requests=int(match[1]), period=float(match[2]))
 
 
@@ -192,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from bulkops.emulator import EmulatorConfig, Faults
+
     config = EmulatorConfig(
         numbers=args.numbers,
         seed=args.seed,
@@ -230,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: EmulatorConfig, host: str, port: int, given: bool) -> None:
+    from bulkops.emulator import running_emulator
+
     async with running_emulator(config, host=host, port=port) as running:
         _announce(running, config, given)
         stop = asyncio.Event()

@@ -7,18 +7,16 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import structlog
-from rich.progress import TaskID
 
 from bulkops.account import Account
 from bulkops.cli import common
 from bulkops.cli.common import err, out
 from bulkops.errors import Refused
 from bulkops.limits import FailureBudget
-from bulkops.report.run_progress import RunProgress
 from bulkops.report.run_view import render_summary, summary_json
 from bulkops.report.text import safe
 from bulkops.run import execution
@@ -26,6 +24,11 @@ from bulkops.run.journal import Journal
 from bulkops.run.outcome import RunReport
 from bulkops.run.recheck import Recheck
 from bulkops.run.runner import INTERRUPTED, Runner
+
+if TYPE_CHECKING:  # the bar is drawn on a terminal only: --json and cron never load it
+    from rich.progress import TaskID
+
+    from bulkops.report.run_progress import RunProgress
 
 log = structlog.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
@@ -70,7 +73,7 @@ def _ask(question: str) -> str:
 
 async def execute(
     journal: Journal,
-    run_id: str,
+    run: str | execution.NewRun,
     account: Account,
     *,
     max_failures: FailureBudget | None,
@@ -79,11 +82,12 @@ async def execute(
     retry_failed: bool = False,
     checked: Recheck | None = None,
 ) -> RunReport:
-    """Run `run_id` with progress on screen; the first Ctrl-C drains, the second aborts."""
+    """Run `run` (an id, or a NewRun) with progress on screen; the first Ctrl-C drains, the second
+    aborts."""
     watchers: Sequence[execution.Watcher] = (_signals, _bar if live else _log_lines)
     return await execution.execute(
         journal,
-        run_id,
+        run,
         account,
         max_failures=max_failures,
         watchers=watchers,
@@ -119,6 +123,8 @@ async def _abort_after(seconds: float, scope: anyio.CancelScope) -> None:
 
 
 async def _bar(runner: Runner, _scope: anyio.CancelScope) -> None:
+    from bulkops.report.run_progress import RunProgress
+
     rate = CurrentRate()
     rate(runner.progress.requests, anyio.current_time())  # from the start: a rate at once
     with RunProgress(console=err, transient=False) as bar:

@@ -18,6 +18,7 @@ import anyio
 import structlog
 
 from bulkops.errors import Failed
+from bulkops.pace.clock import now
 
 log = structlog.get_logger("bulkops.breaker")
 
@@ -41,7 +42,7 @@ class Breaker:
         *,
         threshold: int = THRESHOLD,
         window: float = WINDOW,
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] = now,
     ) -> None:
         if not give_up_after > 0:
             raise ValueError(f"give_up_after must be positive seconds, got {give_up_after!r}")

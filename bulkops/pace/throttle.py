@@ -22,6 +22,7 @@ import structlog
 from aiolimiter import AsyncLimiter
 
 from bulkops.limits import DEFAULT_RATE
+from bulkops.pace.clock import now
 
 log = structlog.get_logger("bulkops.throttle")
 
@@ -43,7 +44,7 @@ class Throttle:
         self,
         rate: float | None = DEFAULT_RATE,
         burst: int = DEFAULT_BURST,
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] = now,
     ) -> None:
         if rate is not None and (not math.isfinite(rate) or rate <= 0):
             raise ValueError(f"rate must be a positive number of requests per second, got {rate}")

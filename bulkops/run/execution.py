@@ -2,7 +2,8 @@
 
 `start` freezes a TaskList into a new run; `execute` runs (or resumes) it to its end or a stop and
 returns a RunReport; `close_if_done` marks a run with nothing left as finished. These are the
-only places that write a run's status.
+only places that write a run's status. A new run's first pass takes its tasks from `start`
+itself: reading back what was just written would only decode it again.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import anyio
 
 from bulkops.account import Account
 from bulkops.limits import FailureBudget, Limits
+from bulkops.pace.clock import now
 from bulkops.run.journal import Entry, Journal, RunInfo, RunStatus
 from bulkops.run.outcome import RunReport, summarize
 from bulkops.run.recheck import Recheck
 from bulkops.run.runner import INTERRUPTED, Runner
 from bulkops.run.usage_watch import UsageWatch
-from bulkops.tasks.model import TaskList, UsageCheck, usage_check
+from bulkops.tasks.model import Task, TaskList, UsageCheck, usage_check
 
 Watcher = Callable[[Runner, anyio.CancelScope], Coroutine[Any, Any, None]]
 
@@ -69,15 +71,33 @@ def entries(task_list: TaskList) -> Iterator[Entry]:
         seq += 1
 
 
-def start(journal: Journal, task_list: TaskList, account: Account, settings: Settings) -> str:
-    """Freeze `task_list` as a new run (status running); return its id.
+class NewRun:
+    """A run just created, and its tasks to send, in order, as the journal holds them.
+
+    Iterated once, by the run's first pass: each task is let go as it is taken, so a large run
+    reuses their memory as it goes instead of holding the whole list to the end.
+    """
+
+    def __init__(self, run_id: str, tasks: Sequence[Task]) -> None:
+        self.run_id = run_id
+        self._left = list(reversed(tasks))  # popped from the end: the next task is last
+
+    def __iter__(self) -> Iterator[Entry]:
+        left, seq = self._left, 0
+        while left:
+            yield Entry(seq, left.pop())
+            seq += 1
+
+
+def start(journal: Journal, task_list: TaskList, account: Account, settings: Settings) -> NewRun:
+    """Freeze `task_list` as a new run (status running); return it, with its tasks to send.
 
     The listings the tasks were selected with go into the run's settings: resume's re-check
     lists them again when that is cheaper than a GET per task left.
     """
     settings = dataclasses.replace(settings, usage=usage_check(task_list.tasks))
     queries = [counted.to_json() for counted in task_list.queries]
-    return journal.create_run(
+    run_id = journal.create_run(
         plan_name=task_list.plan_name,
         source=task_list.source,
         fingerprint=task_list.fingerprint,
@@ -86,11 +106,12 @@ def start(journal: Journal, task_list: TaskList, account: Account, settings: Set
         settings={**settings.to_json(), "queries": queries},
         entries=entries(task_list),
     )
+    return NewRun(run_id, task_list.tasks)  # `entries` numbers the tasks to send first
 
 
 async def execute(
     journal: Journal,
-    run_id: str,
+    run: str | NewRun,
     account: Account,
     *,
     max_failures: FailureBudget | None,
@@ -101,11 +122,13 @@ async def execute(
 ) -> RunReport:
     """Run `run_id` to its end (or a stop); `watchers` run alongside.
 
-    The caller holds the run's lock (`journal.lock(run_id)`) from before it looked at the run.
+    `run` is a run id, or the NewRun `start` returned. The caller holds the run's lock
+    (`journal.lock(run_id)`) from before it looked at the run.
 
     A watcher gets the runner (to show progress or ask it to stop) and a cancel scope (to abort
     at once, as a second Ctrl-C does: the run is then recorded interrupted and stays resumable).
     """
+    run_id, todo = (run, None) if isinstance(run, str) else (run.run_id, iter(run))
     if retry_failed:
         journal.retry_failed(run_id)
     if checked is not None:
@@ -120,8 +143,9 @@ async def execute(
         durable=durable,
         suspects=frozenset() if checked is None else checked.suspects,
         usage=usage,
+        todo=todo,
     )
-    started = anyio.current_time()
+    started = now()
     status: RunStatus = "interrupted"  # what an abort, cancelling the runner midway, leaves
     try:
         async with anyio.create_task_group() as group:
@@ -142,7 +166,7 @@ async def execute(
         requests=progress.requests + (0 if usage is None else usage.requests),
         retries=progress.retries,
         throttled=progress.throttled,
-        elapsed=anyio.current_time() - started,
+        elapsed=now() - started,
         stop_reason=runner.stop_reason,
     )
 

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import anyio
 import structlog
 
 from bulkops.account import Account
@@ -19,6 +18,7 @@ from bulkops.errors import Failed, first_error
 from bulkops.limits import FailureBudget
 from bulkops.pace import retry
 from bulkops.pace.breaker import OutageError
+from bulkops.pace.clock import now
 from bulkops.pace.pool import run_pool
 from bulkops.run.journal import Batch, Entry, Journal, Mark, TaskState
 from bulkops.run.recorder import Recorder
@@ -49,7 +49,7 @@ class Progress:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
-    started_at: float = field(default_factory=anyio.current_time)
+    started_at: float = field(default_factory=now)
 
     @property
     def done(self) -> int:
@@ -67,6 +67,7 @@ class Runner:
         durable: bool = True,
         suspects: frozenset[int] = frozenset(),
         usage: UsageWatch | None = None,
+        todo: Iterator[Entry] | None = None,
     ) -> None:
         self.journal = journal
         self.run_id = run_id
@@ -79,6 +80,8 @@ class Runner:
         # Tasks a dead process may have sent whose outcome the re-check could not confirm.
         self._suspects = suspects
         self._usage = usage
+        # A new run's tasks, as just written; None: what the journal says is still to do.
+        self._todo = todo
 
     def request_stop(self, reason: str) -> None:
         """Start no new task; in-flight ones finish and are recorded."""
@@ -111,6 +114,8 @@ class Runner:
         return self.max_failures.allowed(self.progress.total)
 
     def _unfinished(self) -> Iterator[Entry]:
+        if self._todo is not None:
+            return self._todo
         return self.journal.iter_entries(self.run_id, ("pending", "inflight"))
 
     async def _perform(self, entry: Entry) -> None:

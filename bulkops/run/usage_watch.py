@@ -15,6 +15,7 @@ from typing import Final
 
 import anyio
 
+from bulkops.pace.clock import now
 from bulkops.pace.inflight import UNMEASURED, Allowance
 from bulkops.selection.usage import OVERLAP, Seen, Source, TrafficReads, gather, latest
 from bulkops.tasks.model import UsageCheck
@@ -31,7 +32,7 @@ class UsageWatch:
         *,
         concurrency: int | Allowance = UNMEASURED,
         max_age: float = MAX_AGE,
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] = now,
         now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
         # From a little before the plan's reading: records can land in the lists late.
