@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from bulkops.errors import Failed, Refused, UsageError
-from bulkops.tasks.model import Task, decode_task, lean_before
+from bulkops.tasks.model import Task, body_json, decode_task, lean_before_json
 
 DB_NAME: Final = "journal.sqlite3"
 LAYOUT_VERSION: Final = 2
@@ -595,8 +595,8 @@ def _entry_values(run_id: str, entry: Entry) -> tuple[Any, ...]:
         task.number,
         task.rule,
         task.action,
-        json.dumps(dict(task.body)),
-        json.dumps(lean_before(task.before)),
+        body_json(task.body),
+        lean_before_json(task.before),
         entry.state,
         entry.attempts,
         entry.error,

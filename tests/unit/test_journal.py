@@ -50,6 +50,27 @@ def test_a_run_survives_reopening_the_journal(tmp_path: Path) -> None:
     assert again.run(run_id) is not None
 
 
+def test_a_task_reads_back_exactly_as_it_was_written(tmp_path: Path) -> None:
+    """Quotes, non-ASCII, control characters, empty and false fields: resume sees the same task."""
+    written = [
+        task(
+            "14155550001",
+            {"alias": 'Zoë "front" desk\\\n\t', "app_id": ""},
+            number_type="",
+            alias="caf\u00e9 \u2603 \x01",
+            region=None,
+            voice_enabled=True,
+            sms_enabled=False,
+            renewal_date="2026-12-20",
+        ),
+        task("14155550002", action="unrent", mms_enabled=True, monthly_rental_rate="0.80000"),
+    ]
+    journal = Journal(tmp_path)
+    run_id = new_run(journal, written)
+    journal.close()
+    assert [entry.task for entry in Journal(tmp_path).entries(run_id)] == written
+
+
 def test_summary_always_adds_up_to_planned(tmp_path: Path) -> None:
     """Unfinished tasks count as pending, so the outcome counts sum to the plan size."""
     journal = Journal(tmp_path)
