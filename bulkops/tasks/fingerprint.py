@@ -6,30 +6,56 @@ import hashlib
 import json
 import operator
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from json.encoder import encode_basestring
+from typing import Final
 
 from bulkops.tasks.model import RECORD_FIELDS, Task
 
 _SORTED_FIELDS: Final = tuple(sorted(RECORD_FIELDS))
 _SORTED_VALUES: Final = operator.attrgetter(*_SORTED_FIELDS)
+_LITERALS: Final = {None: "null", True: "true", False: "false"}
+# A task's canonical JSON with a slot (%s) for each encoded value, in sort_keys order.
+_TEMPLATE: Final = (
+    '{"action":%s,"before":{'
+    + ",".join(f"{encode_basestring(name)}:%s" for name in _SORTED_FIELDS)
+    + '},"body":{%s}%s,"number":%s}'
+)
 _CHUNK: Final = 1024
 
 
-def canonical(task: Task) -> dict[str, Any]:
-    """The parts of a task the fingerprint covers: what is sent, and what it was planned against.
+def canonical_json(task: Task) -> str:
+    """The task's part of the canonical JSON list (see `fingerprint`), written directly.
 
-    Keys are inserted already sorted, so encoding needs no `sort_keys` (the costly part at 300k).
+    Byte for byte what `json.dumps(…, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)` writes; every task of a plan is encoded, and building the dicts for
+    `json.dumps` cost more than encoding them.
     """
-    parts: dict[str, Any] = {
-        "action": task.action,
-        "before": dict(zip(_SORTED_FIELDS, _SORTED_VALUES(task.before), strict=True)),
-        "body": dict(sorted(task.body)),
-    }
+    values = [
+        encode_basestring(value) if type(value) is str else _literal(value)
+        for value in _SORTED_VALUES(task.before)
+    ]
+    body = ",".join(f"{encode_basestring(k)}:{encode_basestring(v)}" for k, v in sorted(task.body))
+    evidence = ""
     if task.evidence is not None:
         # What the check before its unrent asks again: edited, it could ask nothing.
-        parts["evidence"] = dict(sorted(task.evidence.to_json().items()))
-    parts["number"] = task.number
-    return parts
+        evidence = ',"evidence":' + _dumps(dict(sorted(task.evidence.to_json().items())))
+    return _TEMPLATE % (
+        encode_basestring(task.action),
+        *values,
+        body,
+        evidence,
+        encode_basestring(task.number),
+    )
+
+
+def _literal(value: object) -> str:
+    if value is None or type(value) is bool:
+        return _LITERALS[value]
+    return _dumps(value)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def fingerprint(tasks: Iterable[Task]) -> str:
@@ -42,12 +68,8 @@ def fingerprint(tasks: Iterable[Task]) -> str:
     digest = hashlib.sha256(b"[")
     first = True
     for chunk in _chunks(tasks, _CHUNK):
-        text = json.dumps(
-            [canonical(task) for task in chunk],
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        digest.update(("" if first else ",").encode() + text[1:-1].encode())
+        text = ",".join([canonical_json(task) for task in chunk])
+        digest.update(("" if first else ",").encode() + text.encode())
         first = False
     digest.update(b"]")
     return digest.hexdigest()

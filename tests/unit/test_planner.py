@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 from collections.abc import Iterable
@@ -13,7 +14,9 @@ import pytest
 from bulkops.numbers import NumberRecord
 from bulkops.plan.model import NONE, Plan, Rule, Selector, Unrent, Update
 from bulkops.selection import Selection
+from bulkops.selection.screen import Evidence
 from bulkops.tasks import Change, PlanConflictError, Task, TaskList, build
+from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import RuleCounts
 
 N1, N2, N3 = "14155550101", "14155550102", "14155550103"
@@ -275,19 +278,35 @@ def test_every_conflict_is_reported_at_once() -> None:
 
 def test_fingerprint_is_the_sha256_of_the_canonical_task_list() -> None:
     """Anyone can recompute the fingerprint from number, action, body and before-state."""
-    records = [rec(N1, alias="a"), rec(N2)]
-    result = run([("r", update(("alias", "b")), records[:1]), ("d", Unrent(), records[1:])])
+    records = [
+        rec(N1, alias='Zoë "front"\\ \u2603\x01\n', number_type="", voice_enabled=True),
+        rec(N2, sms_enabled=False, renewal_date="2026-12-20"),
+    ]
+    result = run([("r", update(("alias", "b é")), records[:1]), ("d", Unrent(), records[1:])])
+    evidence = Evidence(
+        datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 12, 1, 3, 4, 5, tzinfo=datetime.UTC),
+        last_call=datetime.datetime(2026, 7, 1, tzinfo=datetime.UTC),
+        sources=("calls", "messages"),
+    )
+    with_evidence = [*result.tasks[:1], dataclasses.replace(result.tasks[1], evidence=evidence)]
+    assert result.fingerprint == _documented_fingerprint(result.tasks)
+    assert fingerprint(with_evidence) == _documented_fingerprint(with_evidence)
+
+
+def _documented_fingerprint(tasks: Iterable[Task]) -> str:
     canonical = [
         {
             "number": t.number,
             "action": t.action,
             "body": dict(t.body),
             "before": dataclasses.asdict(t.before),
+            **({} if t.evidence is None else {"evidence": t.evidence.to_json()}),
         }
-        for t in result.tasks
+        for t in tasks
     ]
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert result.fingerprint == hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_fingerprint_is_stable_and_ignores_rule_order() -> None:
