@@ -52,7 +52,6 @@ _AREAS: Final[tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ..
         (
             "asyncio/",
             "anyio/",
-            "aiolimiter/",
             "sniffio/",
             "bulkops/pace/",
             "bulkops/run/runner.py",

@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import anyio
 import structlog
-from aiolimiter import AsyncLimiter
 
 from bulkops.limits import DEFAULT_RATE
+from bulkops.pace.bucket import Bucket
 from bulkops.pace.clock import now
 
 log = structlog.get_logger("bulkops.throttle")
@@ -64,9 +64,8 @@ class Throttle:
         self.pauses = 0
         self.granted = 0  # requests let through so far: every request of the run, retries too
 
-    def _bucket(self, rate: float | None) -> AsyncLimiter | None:
-        # aiolimiter's AsyncLimiter(n, period) is a bucket of n that drains n per period.
-        return None if rate is None else AsyncLimiter(self._burst, self._burst / rate)
+    def _bucket(self, rate: float | None) -> Bucket | None:
+        return None if rate is None else Bucket(rate, self._burst)
 
     async def wait(self) -> None:
         """Return when the caller may send one request."""
@@ -79,7 +78,9 @@ class Throttle:
             # The bucket filled up during a pause: the first caller after it takes the whole
             # burst, so requests resume at the steady rate instead of all at once.
             amount, self._drain_burst = (self._burst if self._drain_burst else 1), False
-            await self._limiter.acquire(amount)
+            delay = self._limiter.book(amount)
+            if delay > 0:
+                await anyio.sleep(delay)
             if self._clock() >= self._resume_at:
                 break
             # A 429 started a pause while we queued: queue again after it rather than fire
