@@ -43,6 +43,8 @@ ENV_API_URL: Final = "PLIVO_API_URL"
 
 log = structlog.get_logger("bulkops.listing")
 
+_UPDATE_FIELD_SET: Final = frozenset(UPDATE_FIELDS)
+
 
 class PlivoClient:
     """Async client for one Plivo account; use as `async with PlivoClient(creds) as client`."""
@@ -192,8 +194,8 @@ class PlivoClient:
 
     async def update_number(self, number: str, fields: Mapping[str, str]) -> None:
         """POST the update fields (e.g. {"alias": "x", "app_id": ""}); Plivo answers 202."""
-        unknown = sorted(set(fields) - set(UPDATE_FIELDS))
-        if unknown:
+        if not fields.keys() <= _UPDATE_FIELD_SET:
+            unknown = sorted(set(fields) - _UPDATE_FIELD_SET)
             raise ValueError(f"not Plivo number update fields: {', '.join(unknown)}")
         await self._open.call("POST", f"Number/{check_number(number)}/", body=dict(fields))
 
