@@ -39,6 +39,7 @@ class EmulatorSpec:
     latency: float = 0.0
     latency_jitter: float = 0.0  # each request's latency evenly in latency x (1 ± this)
     seed: int = 7
+    traffic: bool = True  # seed a call and message history (False: every number is unused)
 
 
 @dataclass
@@ -89,6 +90,7 @@ class EmulatorProcess:
             "--rate-limit", spec.rate_limit,
             "--latency", str(spec.latency),
             "--latency-jitter", str(spec.latency_jitter),
+            *([] if spec.traffic else ["--no-traffic"]),
         ]  # fmt: skip
         with (self.workdir / "emulator.log").open("wb") as log:
             self._proc = subprocess.Popen(
