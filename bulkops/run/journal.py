@@ -43,6 +43,7 @@ LAYOUT_VERSION: Final = 2
 WAL_CHECKPOINT_PAGES: Final = 10_000
 LATEST: Final = "latest"  # names the newest run wherever a run id is taken
 CANDIDATES_SHOWN: Final = 10  # runs listed when an id prefix is ambiguous
+_SEQS_PER_UPDATE: Final = 500  # SQLite before 3.32 takes at most 999 parameters per statement
 
 TaskState = Literal["pending", "inflight", "succeeded", "failed", "unchanged", "stale", "gone"]
 TASK_STATES: Final[tuple[TaskState, ...]] = get_args(TaskState)
@@ -332,12 +333,15 @@ class Journal:
         if not marks and lease is None and not release:
             return
         with self._transaction():
-            if marks:
+            if len({mark.seq for mark in marks}) < len(marks):
+                # A task marked twice: each mark adds its attempts, in order.
                 self._db.executemany(
                     "UPDATE tasks SET state = ?, attempts = attempts + ?, error = ? "
                     "WHERE run_id = ? AND seq = ?",
                     [(m.state, m.attempts, m.error, run_id, m.seq) for m in marks],
                 )
+            else:
+                self._record_alike(run_id, marks)
             if release:
                 self._db.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
             elif lease is not None:
@@ -345,6 +349,21 @@ class Journal:
                     "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (run_id) "
                     "DO UPDATE SET lo = excluded.lo, hi = MAX(hi, excluded.hi)",
                     (run_id, lease.lo, lease.hi),
+                )
+
+    def _record_alike(self, run_id: str, marks: Sequence[Mark]) -> None:
+        # One statement per kind of outcome: nearly every mark of a batch is the same
+        # "succeeded after 1 try", and one UPDATE of many rows costs less than many UPDATEs.
+        alike: dict[tuple[TaskState, int, str | None], list[int]] = {}
+        for mark in marks:
+            alike.setdefault((mark.state, mark.attempts, mark.error), []).append(mark.seq)
+        for (state, attempts, error), seqs in alike.items():
+            for start in range(0, len(seqs), _SEQS_PER_UPDATE):
+                chunk = seqs[start : start + _SEQS_PER_UPDATE]
+                self._db.execute(
+                    "UPDATE tasks SET state = ?, attempts = attempts + ?, error = ? "
+                    f"WHERE run_id = ? AND seq IN ({', '.join('?' * len(chunk))})",
+                    (state, attempts, error, run_id, *chunk),
                 )
 
     def lease(self, run_id: str) -> Lease | None:

@@ -71,6 +71,27 @@ def test_a_task_reads_back_exactly_as_it_was_written(tmp_path: Path) -> None:
     assert [entry.task for entry in Journal(tmp_path).entries(run_id)] == written
 
 
+def test_every_outcome_of_a_large_mixed_batch_is_recorded(tmp_path: Path) -> None:
+    """More marks than one statement takes, of several kinds: each task reads back its own."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 1200)
+    kinds = [("succeeded", 1, None), ("failed", 3, "not found"), ("stale", 1, "drifted")]
+    marks = [Mark(seq, *kinds[seq % 7 % 3]) for seq in range(1200)]
+    journal.record(run_id, Batch(marks))
+    got = {e.seq: (e.state, e.attempts, e.error) for e in journal.entries(run_id)}
+    assert got == {m.seq: (m.state, m.attempts, m.error) for m in marks}
+
+
+def test_a_task_marked_twice_in_one_batch_ends_as_its_last_mark_says(tmp_path: Path) -> None:
+    """Marks apply in order: the last one decides the state, and every one adds its tries."""
+    journal = Journal(tmp_path)
+    run_id = _new_run(journal, 2)
+    marks = [Mark(1, "succeeded", 1), Mark(0, "inflight", 1), Mark(0, "succeeded", 1)]
+    journal.record(run_id, marks)
+    got = {e.seq: (e.state, e.attempts) for e in journal.entries(run_id)}
+    assert got == {0: ("succeeded", 2), 1: ("succeeded", 1)}
+
+
 def test_summary_always_adds_up_to_planned(tmp_path: Path) -> None:
     """Unfinished tasks count as pending, so the outcome counts sum to the plan size."""
     journal = Journal(tmp_path)
