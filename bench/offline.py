@@ -67,6 +67,7 @@ def main(count: int, argv: list[str]) -> int:
         *,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, str] | None = None,
+        answer: bool = True,
     ) -> Any:
         if self._pace is not None:
             await self._pace()
@@ -75,7 +76,7 @@ def main(count: int, argv: list[str]) -> int:
         if method == "GET" and relative == "Number/":
             return json.loads(page(params or {}))
         if method == "POST":
-            return json.loads(answered)
+            return json.loads(answered) if answer else None
         raise NotImplementedError(f"bench.offline answers no {method} {relative}")
 
     transport.Transport.call = call  # type: ignore[method-assign]

@@ -197,11 +197,12 @@ class PlivoClient:
         if not fields.keys() <= _UPDATE_FIELD_SET:
             unknown = sorted(set(fields) - _UPDATE_FIELD_SET)
             raise ValueError(f"not Plivo number update fields: {', '.join(unknown)}")
-        await self._open.call("POST", f"Number/{check_number(number)}/", body=dict(fields))
+        relative = f"Number/{check_number(number)}/"
+        await self._open.call("POST", relative, body=dict(fields), answer=False)
 
     async def unrent_number(self, number: str) -> None:
         """Give the number back to Plivo (DELETE, 204). This cannot be undone."""
-        await self._open.call("DELETE", f"Number/{check_number(number)}/")
+        await self._open.call("DELETE", f"Number/{check_number(number)}/", answer=False)
 
     # Calls and messages (read-only: the evidence that a number is in use)
 

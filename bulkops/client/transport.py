@@ -68,11 +68,13 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, str] | None = None,
+        answer: bool = True,
     ) -> Any:
         """Send `method` to the account-relative path `relative` ("Number/1415…/").
 
-        Returns the decoded JSON (None for an empty 2xx body); raises a PlivoError otherwise.
-        `relative` must already be validated: it is joined as is, without re-quoting.
+        Returns the decoded JSON (None for an empty 2xx body, or when `answer` is False: the
+        caller needs only the status); raises a PlivoError otherwise. `relative` must already
+        be validated: it is joined as is, without re-quoting.
         """
         path = self.account_path + relative
         if self._pace is not None:
@@ -96,7 +98,7 @@ class Transport:
             self._observe(time.monotonic() - sent)
         if not 200 <= status < 300:
             raise self._error(method, path, status=status, body=raw, retry_after=retry_after)
-        if not raw:
+        if not raw or not answer:
             return None
         try:
             return json.loads(raw)
