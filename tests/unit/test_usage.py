@@ -13,8 +13,9 @@ import pytest
 from bulkops.numbers import NumberRecord
 from bulkops.pace.window import SlidingWindow
 from bulkops.plan import Guards, Usage
+from bulkops.plan.model import Rule, Selector, Unrent
 from bulkops.selection import usage_cache
-from bulkops.selection.screen import Evidence, guard_reason
+from bulkops.selection.screen import UNREAD, Evidence, Kept, _by_usage, guard_reason
 from bulkops.selection.usage import OVERLAP, Seen, Source, sources_of
 
 NOW = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.UTC)
@@ -225,3 +226,25 @@ def test_evidence_read_by_a_clock_ahead_is_refused() -> None:
     proof = Evidence(ahead - 60 * DAY, ahead, sources=("calls",))
     with pytest.raises(ValueError, match="future"):
         Evidence.from_json(proof.to_json())
+
+
+def test_a_number_whose_records_were_not_all_read_is_kept_not_unrented() -> None:
+    """Fail closed: calls read quiet, messages never read, so nothing proves the number unused."""
+    rule = Rule("cleanup", Selector(unused_for=Usage(60)), Unrent())
+    record = NumberRecord("14155550100", "local")
+    calls_only = {Source("calls"): {record.number: Seen(NOW, quiet_since=NOW - 90 * DAY)}}
+    kept: list[Kept] = []
+    unused, proofs = _by_usage(rule, [record], calls_only, NOW, kept)
+    assert (unused, proofs) == ([], {})
+    assert kept == [Kept("cleanup", record.number, UNREAD)]
+
+
+def test_a_number_read_quiet_on_every_source_is_unused_with_its_evidence() -> None:
+    rule = Rule("cleanup", Selector(unused_for=Usage(60)), Unrent())
+    record = NumberRecord("14155550100", "local")
+    quiet = Seen(NOW, quiet_since=NOW - 90 * DAY)
+    seen = {source: {record.number: quiet} for source in sources_of(Usage(60))}
+    kept: list[Kept] = []
+    unused, proofs = _by_usage(rule, [record], seen, NOW, kept)
+    assert (unused, kept) == ([record], [])
+    assert proofs[record.number].checked_since == NOW - 60 * DAY
