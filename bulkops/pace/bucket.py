@@ -24,12 +24,21 @@ class Bucket:
         self._interval = 1.0 / rate
         self._clock = clock
         self._empty_at = -math.inf  # when everything booked so far has drained
+        self.booked = 0  # bookings so far (less those given back): the latest one's number
 
     def book(self, amount: int = 1) -> float:
         """Take `amount` (≤ capacity) places; return the seconds to wait before using them."""
         if not 1 <= amount <= self.capacity:
             raise ValueError(f"amount must be 1-{self.capacity}, got {amount!r}")
         now_ = self._clock()
+        self.booked += 1
         self._empty_at = max(self._empty_at, now_) + amount * self._interval
         # It fits once the level (time to empty x rate) is capacity at most.
         return max(0.0, self._empty_at - self.capacity * self._interval - now_)
+
+    def give_back(self, booking: int, amount: int) -> None:
+        """Undo booking number `booking` of `amount` places (its caller gave up waiting), if it
+        is still the latest: later ones are already timed after it, and keep their times."""
+        if booking == self.booked:
+            self.booked -= 1
+            self._empty_at -= amount * self._interval

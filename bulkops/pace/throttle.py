@@ -78,9 +78,15 @@ class Throttle:
             # The bucket filled up during a pause: the first caller after it takes the whole
             # burst, so requests resume at the steady rate instead of all at once.
             amount, self._drain_burst = (self._burst if self._drain_burst else 1), False
-            delay = self._limiter.book(amount)
+            bucket = self._limiter
+            delay = bucket.book(amount)
+            booking = bucket.booked
             if delay > 0:
-                await anyio.sleep(delay)
+                try:
+                    await anyio.sleep(delay)
+                except BaseException:  # cancelled while waiting: the next caller may go sooner
+                    bucket.give_back(booking, amount)
+                    raise
             if self._clock() >= self._resume_at:
                 break
             # A 429 started a pause while we queued: queue again after it rather than fire

@@ -81,8 +81,15 @@ class NewRun:
     def __init__(self, run_id: str, tasks: Sequence[Task]) -> None:
         self.run_id = run_id
         self._left = list(reversed(tasks))  # popped from the end: the next task is last
+        self._taken = False
 
     def __iter__(self) -> Iterator[Entry]:
+        if self._taken:  # a second pass would number what is left from 0 again
+            raise RuntimeError(f"run {self.run_id}: its new tasks were handed over already")
+        self._taken = True
+        return self._entries()
+
+    def _entries(self) -> Iterator[Entry]:
         left, seq = self._left, 0
         while left:
             yield Entry(seq, left.pop())
@@ -129,6 +136,9 @@ async def execute(
     at once, as a second Ctrl-C does: the run is then recorded interrupted and stays resumable).
     """
     run_id, todo = (run, None) if isinstance(run, str) else (run.run_id, iter(run))
+    if todo is not None and (retry_failed or checked is not None):
+        # Both rewrite states in the journal, which the new run's own list would not see.
+        raise ValueError("retry_failed and checked are for a run read back from the journal")
     if retry_failed:
         journal.retry_failed(run_id)
     if checked is not None:

@@ -597,8 +597,8 @@ def _state_filter(
     """SQL (starting " AND") keeping the tasks that read as one of `states`, and its parameters."""
     if not states:
         return "", params
-    # A task reads inflight if stored so, or pending inside the lease: the index narrows to the
-    # stored states, the lease test then picks among them.
+    # A task reads inflight if stored so, or pending inside the lease: the stored states narrow
+    # the rows, the lease test then picks among them.
     stored = set(states) | ({"pending"} if "inflight" in states else set())
     names = {f"stored{i}": state for i, state in enumerate(sorted(stored))}
     shown = {f"shown{i}": state for i, state in enumerate(states)}

@@ -30,11 +30,8 @@ def canonical_json(task: Task) -> str:
     ensure_ascii=False)` writes; every task of a plan is encoded, and building the dicts for
     `json.dumps` cost more than encoding them.
     """
-    values = [
-        encode_basestring(value) if type(value) is str else _literal(value)
-        for value in _SORTED_VALUES(task.before)
-    ]
-    body = ",".join(f"{encode_basestring(k)}:{encode_basestring(v)}" for k, v in sorted(task.body))
+    values = [_value(value) for value in _SORTED_VALUES(task.before)]
+    body = ",".join(f"{encode_basestring(k)}:{_value(v)}" for k, v in sorted(task.body))
     evidence = ""
     if task.evidence is not None:
         # What the check before its unrent asks again: edited, it could ask nothing.
@@ -48,7 +45,9 @@ def canonical_json(task: Task) -> str:
     )
 
 
-def _literal(value: object) -> str:
+def _value(value: object) -> str:
+    if type(value) is str:
+        return encode_basestring(value)
     if value is None or type(value) is bool:
         return _LITERALS[value]
     return _dumps(value)

@@ -217,7 +217,9 @@ def lean_before_json(record: NumberRecord) -> str:
 
 
 def body_json(body: Body) -> str:
-    """`json.dumps(dict(body))`, written directly (the fields are text)."""
+    """`json.dumps(dict(body))`, written directly (its values are text, but stay safe if not)."""
+    if not all(type(value) is str for _, value in body):
+        return json.dumps(dict(body))
     return "{" + ", ".join(f"{_json_text(name)}: {_json_text(value)}" for name, value in body) + "}"
 
 

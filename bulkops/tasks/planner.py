@@ -147,8 +147,8 @@ def diff(record: NumberRecord, desired: Body) -> Body | None:
         return None
     if ("caller_reputation", "enabled") in body and not any(f == "profile_uuid" for f, _ in body):
         profile = dict(desired).get("profile_uuid") or record.profile_uuid
-        if profile:
-            body = list(ordered([*body, ("profile_uuid", profile)]))
+        if profile:  # Plivo's own value may not be text; a body's values are
+            body = list(ordered([*body, ("profile_uuid", str(profile))]))
     # Usually every desired field changes: share `desired` rather than hold a copy per task.
     return desired if len(body) == len(desired) else tuple(body)
 

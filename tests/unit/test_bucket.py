@@ -64,3 +64,24 @@ def test_no_window_holds_more_than_capacity_plus_rate_times_its_length() -> None
 def test_a_booking_must_fit_the_bucket(amount: int) -> None:
     with pytest.raises(ValueError, match="amount"):
         Bucket(rate=10, capacity=3).book(amount)
+
+
+def test_a_caller_who_gives_up_waiting_hands_its_place_to_the_next() -> None:
+    clock = Clock()
+    bucket = Bucket(rate=10, capacity=1, clock=clock)
+    bucket.book()
+    assert bucket.book() == pytest.approx(0.1)
+    bucket.give_back(bucket.booked, 1)
+    assert bucket.book() == pytest.approx(0.1)  # not 0.2: the place was free again
+
+
+def test_only_the_latest_booking_can_be_given_back() -> None:
+    """Later callers are already timed after an earlier booking: undoing it would crowd them."""
+    clock = Clock()
+    bucket = Bucket(rate=10, capacity=1, clock=clock)
+    bucket.book()
+    bucket.book()
+    earlier = bucket.booked
+    bucket.book()
+    bucket.give_back(earlier, 1)
+    assert bucket.book() == pytest.approx(0.3)

@@ -218,3 +218,14 @@ async def test_only_the_last_seconds_of_requests_decide_a_slow_down() -> None:
     for _ in range(3):
         throttle.pause(0.0)
     assert throttle.current_rate == 7500
+
+
+async def test_a_caller_cancelled_while_paced_does_not_hold_back_the_next() -> None:
+    throttle = Throttle(rate=5, burst=1)
+    await throttle.wait()
+    with anyio.move_on_after(0.01):
+        await throttle.wait()  # booked 200 ms out, then given up
+    started = anyio.current_time()
+    await throttle.wait()
+    # ~0.19 s: the place given up; keeping it would make this one wait ~0.39 s.
+    assert anyio.current_time() - started < 0.3

@@ -392,3 +392,21 @@ def test_an_unknown_or_empty_run_ref_is_a_usage_error(tmp_path: Path) -> None:
         journal.resolve("1999")
     with pytest.raises(UsageError, match="no run ''"):
         journal.resolve("")
+
+
+def test_a_new_runs_tasks_are_handed_over_once_numbered_as_the_journal_holds_them() -> None:
+    tasks = [task(f"1415555{i:04d}") for i in range(3)]
+    handed = execution.NewRun("run", tasks)
+    assert [(entry.seq, entry.task) for entry in handed] == list(enumerate(tasks))
+    with pytest.raises(RuntimeError, match="handed over"):
+        iter(handed)  # a second pass would number what is left from 0 again
+
+
+@pytest.mark.parametrize("option", [{"retry_failed": True}, {"checked": object()}])
+async def test_a_new_run_is_not_run_with_options_that_rewrite_the_journal(
+    tmp_path: Path, option: dict[str, object]
+) -> None:
+    """Its tasks come from memory: a state rewritten in the journal would not be seen."""
+    handed = execution.NewRun("run", [task()])
+    with pytest.raises(ValueError, match="journal"):
+        await execution.execute(Journal(tmp_path), handed, None, max_failures=None, **option)  # type: ignore[arg-type]

@@ -371,3 +371,19 @@ def test_enabling_caller_reputation_always_sends_the_profile() -> None:
     task = only_task(run([("r", rule, [record])]))
     assert dict(task.body) == {"caller_reputation": "enabled", "profile_uuid": profile}
     assert Change("profile_uuid", profile, profile) in task.changes
+
+
+def test_a_profile_plivo_wrote_as_a_number_is_sent_as_text() -> None:
+    """The profile riding along with caller_reputation comes from Plivo: it may not be text."""
+    record = NumberRecord.from_api(
+        {
+            "number": N1,
+            "number_type": "local",
+            "profile_uuid": 12345,
+            "caller_reputation_status": "NOT_ENROLLED",
+        }
+    )
+    result = run([("r", update(("caller_reputation", "enabled")), [record])])
+    task = only_task(result)
+    assert dict(task.body) == {"caller_reputation": "enabled", "profile_uuid": "12345"}
+    assert result.fingerprint == _documented_fingerprint(result.tasks)
