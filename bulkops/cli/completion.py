@@ -135,18 +135,29 @@ def _bash_steps(tree: list[Command]) -> str:
 
 
 def _bash_values(tree: list[Command]) -> Iterator[str]:
+    return _value_cases(
+        tree,
+        lambda option: {
+            "choices": f'COMPREPLY=($(compgen -W "{" ".join(option.choices)}" -- "$cur"))',
+            "file": 'COMPREPLY=($(compgen -f -- "$cur"))',
+            "dir": 'COMPREPLY=($(compgen -d -- "$cur"))',
+            "word": "COMPREPLY=()",
+        }.get(option.values),
+        "        {patterns}) {reply}; return ;;",
+    )
+
+
+def _value_cases(
+    tree: list[Command], reply_for: Callable[[Option], str | None], case: str
+) -> Iterator[str]:
+    """One `case` line (bash and zsh share its shape) per option whose value can be completed."""
     for command in tree:
         for option in command.options:
-            reply = {
-                "choices": f'COMPREPLY=($(compgen -W "{" ".join(option.choices)}" -- "$cur"))',
-                "file": 'COMPREPLY=($(compgen -f -- "$cur"))',
-                "dir": 'COMPREPLY=($(compgen -d -- "$cur"))',
-                "word": "COMPREPLY=()",
-            }.get(option.values)
+            reply = reply_for(option)
             if reply is None:
                 continue
             patterns = "|".join(f'"{command.key}:{flag}"' for flag in option.flags)
-            yield f"        {patterns}) {reply}; return ;;"
+            yield case.format(patterns=patterns, reply=reply)
 
 
 def _flags(command: Command) -> str:
@@ -205,18 +216,16 @@ def zsh(tree: list[Command]) -> str:
 
 
 def _zsh_values(tree: list[Command]) -> Iterator[str]:
-    for command in tree:
-        for option in command.options:
-            reply = {
-                "choices": f"compadd -- {' '.join(option.choices)}",
-                "file": "_files",
-                "dir": "_files -/",
-                "word": ":",
-            }.get(option.values)
-            if reply is None:
-                continue
-            patterns = "|".join(f'"{command.key}:{flag}"' for flag in option.flags)
-            yield f"        ({patterns}) {reply}; return ;;"
+    return _value_cases(
+        tree,
+        lambda option: {
+            "choices": f"compadd -- {' '.join(option.choices)}",
+            "file": "_files",
+            "dir": "_files -/",
+            "word": ":",
+        }.get(option.values),
+        "        ({patterns}) {reply}; return ;;",
+    )
 
 
 def _zsh_commands(tree: list[Command]) -> Iterator[str]:
