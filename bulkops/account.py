@@ -27,6 +27,7 @@ from bulkops.numbers import NumberRecord
 from bulkops.pace import retry
 from bulkops.pace.breaker import DEFAULT_GIVE_UP, Breaker
 from bulkops.pace.inflight import InFlight
+from bulkops.pace.roundtrips import RoundTrips
 from bulkops.pace.throttle import Throttle
 from bulkops.pace.window import SlidingWindow
 
@@ -161,8 +162,9 @@ class Reads:
 @contextlib.asynccontextmanager
 async def open_account(target: Target) -> AsyncIterator[Account]:
     """Open a client (starting the sandbox emulator first when asked) and close it after."""
-    throttle = Throttle(rate=target.rate)
-    inflight = InFlight(target.concurrency, lambda: throttle.current_rate)
+    round_trips = RoundTrips()
+    throttle = Throttle(rate=target.rate, round_trips=round_trips)
+    inflight = InFlight(target.concurrency, lambda: throttle.paced_rate, round_trips)
     async with contextlib.AsyncExitStack() as stack:
         if target.sandbox:
             credentials, api_url = await stack.enter_async_context(_sandbox(target))
@@ -174,7 +176,7 @@ async def open_account(target: Target) -> AsyncIterator[Account]:
             timeout=target.timeout,
             max_connections=target.concurrency,
             pace=throttle.wait,
-            observe=inflight.observe,
+            observe=round_trips.observe,
         )
         await stack.enter_async_context(client)
         max_retries: int = target.limits.value("max_retries")

@@ -137,7 +137,8 @@ class LimitSpec:
 RATE: Final = LimitSpec(
     "rate",
     f"a number above 0 and at most {MAX_RATE:g}",
-    "requests per second for every request of a run, listing included",
+    "requests per second for every request of a run, listing included (at most: while round "
+    "trips vary widely, a little less, so that jittered arrivals still fit the account's window)",
     _rate,
     default=DEFAULT_RATE,
     hint="requests per second",

@@ -16,15 +16,19 @@ from bulkops.pace.clock import now
 
 class Bucket:
     def __init__(self, rate: float, capacity: int, clock: Callable[[], float] = now) -> None:
-        if not (math.isfinite(rate) and rate > 0):
-            raise ValueError(f"rate must be a positive number, got {rate!r}")
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity!r}")
         self.capacity = capacity
-        self._interval = 1.0 / rate
+        self.retime(rate)
         self._clock = clock
         self._empty_at = -math.inf  # when everything booked so far has drained
         self.booked = 0  # bookings so far (less those given back): the latest one's number
+
+    def retime(self, rate: float) -> None:
+        """Drain at `rate` from now on; what is booked already keeps its moments."""
+        if not (math.isfinite(rate) and rate > 0):
+            raise ValueError(f"rate must be a positive number, got {rate!r}")
+        self._interval = 1.0 / rate
 
     def book(self, amount: int = 1) -> float:
         """Take `amount` (≤ capacity) places; return the seconds to wait before using them."""

@@ -7,8 +7,8 @@ round trip and allows that many, with headroom for jitter and a few spare to sta
 throttle, up to a ceiling (`--concurrency`). The throttle, not this, sets the pace: allowing a
 few too many costs a short wait at the throttle; allowing too few leaves the limit unreached.
 
-Pure and clock-free: the transport reports round trips (`observe`), the pool and the listing
-window ask `allowed()` whenever they are about to start a request.
+Pure and clock-free: the transport reports round trips to a `RoundTrips`, the pool and the
+listing window ask `allowed()` whenever they are about to start a request.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import math
 from collections.abc import Callable
 from typing import Final, Protocol
 
+from bulkops.pace.roundtrips import RoundTrips
+
 HEADROOM: Final = 1.5  # round trips vary around their mean: jitter, a slow answer now and then
 SPARE: Final = 4  # requests waiting at the throttle, so that none of its slots goes unused
-SMOOTHING: Final = 0.1  # weight of each new round trip in the mean: about the last 20 count
 # Before the first answer: as many as a fixed pool used to keep (the old default).
 UNMEASURED: Final = 8
 
@@ -56,29 +57,25 @@ class InFlight:
     means no rate limit, and then only the ceiling bounds what is in flight.
     """
 
-    def __init__(self, ceiling: int, rate: Callable[[], float | None]) -> None:
+    def __init__(
+        self, ceiling: int, rate: Callable[[], float | None], round_trips: RoundTrips
+    ) -> None:
         if ceiling < 1:
             raise ValueError(f"concurrency must be at least 1, got {ceiling}")
         self._ceiling = ceiling
         self._rate = rate
-        self.mean: float | None = None  # seconds; None until the first answer
+        self._round_trips = round_trips
 
     @property
     def ceiling(self) -> int:
         return self._ceiling
 
-    def observe(self, seconds: float) -> None:
-        """One request's round trip, from sending it to having its whole answer."""
-        if not math.isfinite(seconds) or seconds < 0:
-            return
-        mean = self.mean
-        self.mean = seconds if mean is None else mean + SMOOTHING * (seconds - mean)
-
     def allowed(self) -> int:
         rate = self._rate()
         if rate is None:
             return self._ceiling
-        if self.mean is None:
+        mean = self._round_trips.mean
+        if mean is None:
             return min(UNMEASURED, self._ceiling)
-        wanted = math.ceil(rate * self.mean * HEADROOM) + SPARE
+        wanted = math.ceil(rate * mean * HEADROOM) + SPARE
         return max(1, min(self._ceiling, wanted))

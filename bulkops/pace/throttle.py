@@ -9,6 +9,11 @@ the rate also backs off (multiplicatively), then creeps back up to the configure
 (additively): the budget is per account, so other scripts on the same account may be spending
 part of it, and a fixed rate would keep tripping the limit. The odd 429 at the edge of the
 server's window (a rate set right at the limit) only pauses.
+
+Plivo counts a request when it arrives, and the network's jitter bunches arrivals of evenly paced
+sends: while round trips vary widely, the rate is held to what still fits the account's window
+(`pace.jitter`), a little under the configured one. A rate set above Plivo's default limit is
+taken to be the account's own (Plivo raises it on request), and its window is measured by it.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from collections.abc import Callable
 import anyio
 import structlog
 
-from bulkops.limits import DEFAULT_RATE
+from bulkops.limits import DEFAULT_RATE, PLIVO_PERIOD, PLIVO_RATE
 from bulkops.pace.bucket import Bucket
 from bulkops.pace.clock import now
+from bulkops.pace.jitter import fitting_rate
+from bulkops.pace.roundtrips import RoundTrips
 
 log = structlog.get_logger("bulkops.throttle")
 
@@ -35,6 +42,9 @@ MIN_RATE = 0.5
 RECENT = 5.0  # seconds of history that decide whether 429s mean "too fast"
 TOO_FAST = 0.02  # share of recent requests answered 429 above which the rate backs off
 SETTLE = 1.0  # seconds a slow-down is given to show its effect before the next one
+JITTER_INTERVAL = 0.5  # seconds between looks at how much round trips vary
+JITTER_STEP = 0.002  # a change of the fitting rate smaller than this share is not worth a retime
+JITTER_REPORT = 0.01  # a change of the held rate by this share is logged
 
 
 class Throttle:
@@ -45,16 +55,21 @@ class Throttle:
         rate: float | None = DEFAULT_RATE,
         burst: int = DEFAULT_BURST,
         clock: Callable[[], float] = now,
+        round_trips: RoundTrips | None = None,
     ) -> None:
         if rate is not None and (not math.isfinite(rate) or rate <= 0):
             raise ValueError(f"rate must be a positive number of requests per second, got {rate}")
         if burst < 1:
             raise ValueError(f"burst must be at least 1, got {burst}")
         self.rate = rate  # the configured ceiling
-        self.current_rate = rate
+        self.current_rate = rate  # the ceiling after 429s slowed it down
+        self.jitter_rate = math.inf  # what still fits the account's window at the recent jitter
         self._burst = burst
         self._clock = clock
-        self._limiter = self._bucket(rate)
+        self._round_trips = round_trips
+        self._jitter_seen_at = -math.inf
+        self._jitter_reported = math.inf
+        self._limiter = None if rate is None else Bucket(rate, burst)
         self._resume_at = 0.0
         self._changed_at = 0.0
         self._drain_burst = False
@@ -64,14 +79,12 @@ class Throttle:
         self.pauses = 0
         self.granted = 0  # requests let through so far: every request of the run, retries too
 
-    def _bucket(self, rate: float | None) -> Bucket | None:
-        return None if rate is None else Bucket(rate, self._burst)
-
     async def wait(self) -> None:
         """Return when the caller may send one request."""
         while True:
             await self._sleep_through_pause()
             self._recover()
+            self._follow_jitter()
             if self._limiter is None:
                 self.granted += 1
                 return
@@ -129,8 +142,42 @@ class Throttle:
             log.warning("slowing_down", after="repeated 429s", rate=round(rate, 2))
             self._slowed_at = now
         self.current_rate = rate
-        self._limiter = self._bucket(rate)
+        self._retime()
         self._changed_at = now
+
+    @property
+    def paced_rate(self) -> float | None:
+        """The rate requests go out at now: the ceiling after 429s, held to what fits the jitter."""
+        if self.current_rate is None:
+            return None
+        return min(self.current_rate, self.jitter_rate)
+
+    def _follow_jitter(self) -> None:
+        if self._round_trips is None or self.rate is None:
+            return
+        now = self._clock()
+        if now - self._jitter_seen_at < JITTER_INTERVAL:
+            return
+        self._jitter_seen_at = now
+        window = max(PLIVO_RATE, self.rate) * PLIVO_PERIOD
+        fitting = fitting_rate(window, PLIVO_PERIOD, self._round_trips.spread)
+        if abs(fitting - self.jitter_rate) <= JITTER_STEP * fitting:
+            return
+        self.jitter_rate = fitting
+        # Said once per change worth noting, so that -v explains a rate below the one asked for.
+        if fitting < self.rate and abs(fitting - self._jitter_reported) > JITTER_REPORT * fitting:
+            self._jitter_reported = fitting
+            log.info(
+                "pacing_for_jitter",
+                rate=round(fitting, 2),
+                round_trip_spread_ms=round(1000 * self._round_trips.spread),
+            )
+        self._retime()
+
+    def _retime(self) -> None:
+        rate = self.paced_rate
+        if self._limiter is not None and rate is not None:
+            self._limiter.retime(rate)
 
     async def _sleep_through_pause(self) -> None:
         # A loop, not an Event: another 429 may push the end of the pause further out.

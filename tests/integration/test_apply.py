@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from bulkops.emulator import EmulatorConfig, Faults, RateLimit, RunningEmulator
+from bulkops.limits import DEFAULT_RATE
 from tests.emulated import Cli, emulator_thread, unused_numbers
 
 PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -150,6 +152,26 @@ def test_apply_sits_just_under_the_account_limit(cli: Cli, tmp_path: Path) -> No
     span = posts[-1].at - posts[0].at
     achieved = (len(posts) - 1) / span
     assert achieved >= 0.9 * rate, f"achieved {achieved:.1f} req/s against a limit of {rate}"
+
+
+@pytest.mark.slow
+def test_a_jittery_link_holds_the_pace_under_the_rate_and_says_so(cli: Cli, tmp_path: Path) -> None:
+    """Round trips of 300 ± 270 ms bunch arrivals: apply paces under its 59/s, and -v says why."""
+    faults = Faults(latency=0.3, latency_jitter=0.9)
+    config = EmulatorConfig(numbers=150, seed=3, rate_limit=None, faults=faults)
+    plan = tmp_path / "alias-all.yaml"
+    plan.write_text(
+        "version: 1\nrules:\n  - name: all\n    select: {}\n    update: {alias: 'bulk {number}'}\n"
+    )
+    with emulator_thread(config) as running:
+        cli.use(running)
+        ran = cli("apply", plan, "--yes", "--json", "-v", "--log-format", "json")
+    assert ran.code == 0, ran.err
+    logged = [json.loads(line) for line in ran.err.splitlines() if line.startswith("{")]
+    held = [line for line in logged if line.get("event") == "pacing_for_jitter"]
+    assert held, "no word of the rate held for jitter"
+    assert 50 < held[-1]["rate"] < DEFAULT_RATE
+    assert held[-1]["round_trip_spread_ms"] > 100
 
 
 def test_no_terminal_and_no_yes_refuses_and_sends_nothing(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bulkops.pace.bucket import Bucket
@@ -85,3 +87,20 @@ def test_only_the_latest_booking_can_be_given_back() -> None:
     bucket.book()
     bucket.give_back(earlier, 1)
     assert bucket.book() == pytest.approx(0.3)
+
+
+def test_a_new_rate_paces_what_is_booked_next_and_leaves_earlier_bookings_alone() -> None:
+    """The throttle retimes its bucket as jitter comes and goes: no burst, no booking moved."""
+    bucket = Bucket(rate=10, capacity=1, clock=Clock())
+    before = [bucket.book() for _ in range(3)]
+    bucket.retime(5)
+    after = [bucket.book() for _ in range(3)]
+    assert before == pytest.approx([0, 0.1, 0.2])
+    assert after[0] > before[-1]
+    assert [b - a for a, b in itertools.pairwise(after)] == pytest.approx([0.2, 0.2])
+
+
+@pytest.mark.parametrize("rate", [0, -1, float("inf"), float("nan")])
+def test_a_new_rate_must_be_a_positive_number(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        Bucket(rate=10, capacity=1, clock=Clock()).retime(rate)

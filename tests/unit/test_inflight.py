@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
 
 from bulkops.pace.inflight import HEADROOM, SPARE, UNMEASURED, Fixed, InFlight
 from bulkops.pace.pool import run_pool
+from bulkops.pace.roundtrips import RoundTrips
 
 
-def settled(latency: float, *, rate: float | None = 59.0, ceiling: int = 64) -> InFlight:
+class Watched(InFlight):
+    """An allowance with the round trips it reads at hand, as the transport reports them."""
+
+    def __init__(self, ceiling: int, rate: Callable[[], float | None]) -> None:
+        self.round_trips = RoundTrips()
+        super().__init__(ceiling, rate, self.round_trips)
+
+    def observe(self, seconds: float) -> None:
+        self.round_trips.observe(seconds)
+
+
+def settled(latency: float, *, rate: float | None = 59.0, ceiling: int = 64) -> Watched:
     """An allowance that has seen many answers of `latency` seconds."""
-    inflight = InFlight(ceiling, lambda: rate)
+    inflight = Watched(ceiling, lambda: rate)
     for _ in range(200):
         inflight.observe(latency)
     return inflight
@@ -22,7 +34,7 @@ def settled(latency: float, *, rate: float | None = 59.0, ceiling: int = 64) -> 
 
 def test_before_any_answer_it_allows_what_a_fixed_pool_used_to() -> None:
     """With no round trip seen yet, it starts from the old fixed default (8)."""
-    assert InFlight(64, lambda: 59.0).allowed() == UNMEASURED
+    assert Watched(64, lambda: 59.0).allowed() == UNMEASURED
 
 
 @pytest.mark.parametrize("latency", [0.0, 0.005, 0.1, 0.25, 0.4])
@@ -73,7 +85,7 @@ def test_one_slow_answer_moves_it_only_a_little() -> None:
 def test_a_lower_current_rate_lowers_the_allowance() -> None:
     """After 429s the throttle slows down; fewer requests are then kept in flight."""
     rate = [59.0]
-    inflight = InFlight(64, lambda: rate[0])
+    inflight = Watched(64, lambda: rate[0])
     for _ in range(200):
         inflight.observe(0.25)
     full = inflight.allowed()
@@ -86,13 +98,14 @@ def test_nonsense_round_trips_are_ignored(nonsense: float) -> None:
     """A clock oddity never poisons the mean."""
     inflight = settled(0.1)
     inflight.observe(nonsense)
-    assert inflight.mean == pytest.approx(0.1)
+    assert inflight.round_trips.mean == pytest.approx(0.1)
+    assert inflight.round_trips.spread == pytest.approx(0.0)
 
 
 def test_a_ceiling_below_one_is_refused() -> None:
     """Zero in flight would never send anything: a usage error."""
     with pytest.raises(ValueError, match="concurrency"):
-        InFlight(0, lambda: 1.0)
+        InFlight(0, lambda: 1.0, RoundTrips())
     with pytest.raises(ValueError, match="concurrency"):
         Fixed(0)
 

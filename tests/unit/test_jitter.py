@@ -1,0 +1,142 @@
+"""Pacing under network jitter: Plivo counts arrivals, and jitter bunches evenly paced sends.
+
+The simulations here are the emulator's model at its most demanding: the whole round trip
+passes before the server counts a request (`--latency 0.5 --latency-jitter 0.2`), and the
+server refuses a request that would make 301 in the 5 s before it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+import pytest
+
+from bulkops.limits import DEFAULT_RATE, PLIVO_PERIOD, PLIVO_RATE, PLIVO_REQUESTS
+from bulkops.pace.jitter import fitting_rate
+from bulkops.pace.roundtrips import RoundTrips
+from bulkops.pace.throttle import Throttle
+
+UPDATES = 1500  # one run of the benchmark's latency sweep
+
+
+def jittered(latency: float, jitter: float, count: int, seed: int) -> list[float]:
+    """Round trips of `latency` spread ±`jitter` (a share of it), as the emulator draws them."""
+    rng = random.Random(seed)
+    return [rng.uniform(latency * (1 - jitter), latency * (1 + jitter)) for _ in range(count)]
+
+
+def refused(rate: float, delays: list[float]) -> int:
+    """How many of `delays` evenly paced sends at `rate` a 300-per-5-s server refuses."""
+    arrivals = sorted(i / rate + delay for i, delay in enumerate(delays))
+    window: deque[float] = deque()
+    refusals = 0
+    for arrival in arrivals:
+        while window and window[0] <= arrival - PLIVO_PERIOD:
+            window.popleft()
+        if len(window) < PLIVO_REQUESTS:
+            window.append(arrival)
+        else:
+            refusals += 1
+    return refusals
+
+
+async def paced_after(round_trips: list[float], rate: float = DEFAULT_RATE) -> float:
+    """The rate a throttle paces at once it has seen `round_trips`."""
+    seen = RoundTrips()
+    for seconds in round_trips:
+        seen.observe(seconds)
+    throttle = Throttle(rate=rate, round_trips=seen)
+    await throttle.wait()  # it looks at the jitter as requests ask to go
+    assert throttle.paced_rate is not None
+    return throttle.paced_rate
+
+
+async def test_at_500_ms_and_jitter_no_run_meets_a_429_and_the_pace_stays_near_the_limit() -> None:
+    """500 ± 100 ms: 20 runs of 1,500 updates at the paced rate, every one let through."""
+    rate = await paced_after(jittered(0.5, 0.2, 300, seed=1))
+    assert 0.97 * PLIVO_RATE <= rate < DEFAULT_RATE
+    runs = [jittered(0.5, 0.2, UPDATES, seed) for seed in range(20)]
+    assert [refused(rate, delays) for delays in runs] == [0] * len(runs)
+
+
+def test_without_the_hold_the_default_rate_meets_429s_at_500_ms() -> None:
+    """What the hold is for: at 59/s the same runs are refused now and then."""
+    runs = [jittered(0.5, 0.2, UPDATES, seed) for seed in range(20)]
+    assert sum(refused(DEFAULT_RATE, delays) for delays in runs) > 0
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.1])
+async def test_a_steady_network_keeps_the_configured_rate(latency: float) -> None:
+    """At 0 and 100 ms ± 20 %, arrivals bunch too little to matter: 59/s stays the pace."""
+    assert await paced_after(jittered(latency, 0.2, 300, seed=2)) == DEFAULT_RATE
+
+
+async def test_a_rate_above_plivos_default_limit_is_held_to_its_own_window() -> None:
+    """--rate 1000 (a raised limit, or a local server): jitter costs it a sliver, not 94 %."""
+    rate = await paced_after(jittered(0.5, 0.2, 300, seed=3), rate=1000)
+    assert 990 < rate < 1000
+
+
+async def test_the_pace_returns_to_the_configured_rate_when_the_jitter_goes() -> None:
+    seen = RoundTrips()
+    for seconds in jittered(0.5, 0.2, 300, seed=4):
+        seen.observe(seconds)
+    now = [1000.0]
+    throttle = Throttle(rate=DEFAULT_RATE, round_trips=seen, clock=lambda: now[0])
+    await throttle.wait()
+    assert throttle.paced_rate is not None
+    assert throttle.paced_rate < DEFAULT_RATE
+    for _ in range(300):
+        seen.observe(0.5)
+    now[0] += 1.0
+    await throttle.wait()
+    assert throttle.paced_rate == DEFAULT_RATE
+
+
+async def test_a_slow_down_after_429s_and_the_jitter_hold_take_the_lower_of_the_two() -> None:
+    seen = RoundTrips()
+    for seconds in jittered(0.5, 0.2, 300, seed=5):
+        seen.observe(seconds)
+    now = [1000.0]
+    throttle = Throttle(rate=DEFAULT_RATE, round_trips=seen, clock=lambda: now[0])
+    await throttle.wait()
+    held = throttle.paced_rate
+    for _ in range(3):
+        throttle.pause(0.0)  # a burst of 429s: another script spends the account's budget
+    assert throttle.current_rate == pytest.approx(0.75 * DEFAULT_RATE)
+    assert throttle.paced_rate == throttle.current_rate
+    assert held is not None
+    assert throttle.paced_rate < held
+
+
+def test_the_fitting_rate_is_the_whole_window_without_jitter_and_falls_as_it_grows() -> None:
+    rates = [fitting_rate(300, 5.0, spread) for spread in (0.0, 0.01, 0.03, 0.06, 0.12)]
+    assert rates[0] == pytest.approx(60.0)
+    assert rates == sorted(rates, reverse=True)
+    # The equation it solves: the window's mean count plus Z deviations is the window's size.
+    rate = rates[3]
+    assert rate * 5.0 + 4.0 * (rate * 0.06) ** 0.5 == pytest.approx(300)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [lambda rng: rng.uniform(0.4, 0.6), lambda rng: rng.gauss(0.5, 0.0577)],
+    ids=["uniform", "normal"],
+)
+def test_round_trips_measure_how_far_apart_two_of_them_are(draw: object) -> None:
+    """500 ± 100 ms uniform: two draws differ by 200/3 = 67 ms on average; normal with the same
+    standard deviation (58 ms): by 2 x 58/√π = 65 ms."""
+    rng = random.Random(6)
+    seen = RoundTrips()
+    for _ in range(2000):
+        seen.observe(draw(rng))  # type: ignore[operator]
+    assert seen.mean == pytest.approx(0.5, abs=0.02)
+    assert 0.055 < seen.spread < 0.078
+
+
+async def test_one_straggler_holds_the_rate_down_only_briefly() -> None:
+    """A 3 s answer among steady 100 ms ones: 100 answers later, 59/s is the pace again."""
+    steady = [0.1] * 100
+    assert await paced_after([*steady, 3.0]) > 0.9 * DEFAULT_RATE
+    assert await paced_after([*steady, 3.0, *steady]) == DEFAULT_RATE
