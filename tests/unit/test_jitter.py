@@ -41,13 +41,29 @@ def refused(rate: float, delays: list[float]) -> int:
     return refusals
 
 
-async def paced_after(round_trips: list[float], rate: float = DEFAULT_RATE) -> float:
-    """The rate a throttle paces at once it has seen `round_trips`."""
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def throttle_after(
+    round_trips: list[float], rate: float = DEFAULT_RATE, clock: Clock | None = None
+) -> tuple[Throttle, RoundTrips]:
+    """A throttle (and the round trips it reads) that has seen `round_trips`, then one request."""
     seen = RoundTrips()
     for seconds in round_trips:
         seen.observe(seconds)
-    throttle = Throttle(rate=rate, round_trips=seen)
+    throttle = Throttle(rate=rate, round_trips=seen, clock=clock or Clock())
     await throttle.wait()  # it looks at the jitter as requests ask to go
+    return throttle, seen
+
+
+async def paced_after(round_trips: list[float], rate: float = DEFAULT_RATE) -> float:
+    """The rate a throttle paces at once it has seen `round_trips`."""
+    throttle, _ = await throttle_after(round_trips, rate)
     assert throttle.paced_rate is not None
     return throttle.paced_rate
 
@@ -79,28 +95,19 @@ async def test_a_rate_above_plivos_default_limit_is_held_to_its_own_window() -> 
 
 
 async def test_the_pace_returns_to_the_configured_rate_when_the_jitter_goes() -> None:
-    seen = RoundTrips()
-    for seconds in jittered(0.5, 0.2, 300, seed=4):
-        seen.observe(seconds)
-    now = [1000.0]
-    throttle = Throttle(rate=DEFAULT_RATE, round_trips=seen, clock=lambda: now[0])
-    await throttle.wait()
+    clock = Clock()
+    throttle, seen = await throttle_after(jittered(0.5, 0.2, 300, seed=4), clock=clock)
     assert throttle.paced_rate is not None
     assert throttle.paced_rate < DEFAULT_RATE
     for _ in range(300):
         seen.observe(0.5)
-    now[0] += 1.0
+    clock.now += 1.0
     await throttle.wait()
     assert throttle.paced_rate == DEFAULT_RATE
 
 
 async def test_a_slow_down_after_429s_and_the_jitter_hold_take_the_lower_of_the_two() -> None:
-    seen = RoundTrips()
-    for seconds in jittered(0.5, 0.2, 300, seed=5):
-        seen.observe(seconds)
-    now = [1000.0]
-    throttle = Throttle(rate=DEFAULT_RATE, round_trips=seen, clock=lambda: now[0])
-    await throttle.wait()
+    throttle, _ = await throttle_after(jittered(0.5, 0.2, 300, seed=5))
     held = throttle.paced_rate
     for _ in range(3):
         throttle.pause(0.0)  # a burst of 429s: another script spends the account's budget
