@@ -11,57 +11,62 @@ its code by class; with `--json`, even an error prints one JSON object on stdout
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from types import ModuleType
+from typing import Final
 
 from rich.markup import escape
 
 from bulkops import __version__
-from bulkops.cli import apply_cmd as apply_cmd
-from bulkops.cli import completion_cmd as completion_cmd
-from bulkops.cli import emulator_cmd as emulator_cmd
-from bulkops.cli import plan_cmd as plan_cmd
-from bulkops.cli import resume_cmd as resume_cmd
-from bulkops.cli import revert_cmd as revert_cmd
-from bulkops.cli import runs_cmd as runs_cmd
-from bulkops.cli import schema_cmd as schema_cmd
-from bulkops.cli import show_cmd as show_cmd
-from bulkops.cli import validate_cmd as validate_cmd
 from bulkops.cli.common import err
 from bulkops.errors import BulkopsError, ExitCode, first_error
 from bulkops.report.text import safe
 
-COMMANDS = (
-    validate_cmd,
-    plan_cmd,
-    apply_cmd,
-    resume_cmd,
-    runs_cmd,
-    show_cmd,
-    revert_cmd,
-    emulator_cmd,
-    schema_cmd,
-    completion_cmd,
+# Each lives in bulkops.cli.<name>_cmd, imported only when its parser is built: a command line
+# naming one command imports neither the others nor what only they need (start-up is paid per run).
+COMMANDS: Final = (
+    "validate",
+    "plan",
+    "apply",
+    "resume",
+    "runs",
+    "show",
+    "revert",
+    "emulator",
+    "schema",
+    "completion",
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"bulkops.cli.{name}_cmd")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line's parser; with `only`, one that knows just that command.
+
+    `only` parses that command's arguments exactly as the whole parser does: bulkops' own
+    options (--help, --version) and its usage line do not depend on which commands it knows.
+    """
     parser = argparse.ArgumentParser(
         prog="bulkops",
         description="Change Plivo phone numbers in bulk, safely: plan, review the diff, apply.",
     )
     parser.add_argument("--version", action="version", version=f"bulkops {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(subparsers)
+    for name in COMMANDS if only is None else (only,):
+        _module(name).add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_named_command(words)).parse_args(words)
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:
@@ -97,6 +102,11 @@ def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"exit_code": ExitCode.INTERNAL, "reason": message}) + "\n")
     return ExitCode.INTERNAL
+
+
+def _named_command(words: Sequence[str]) -> str | None:
+    """The command the line starts with; None (the whole parser) for anything else, e.g. --help."""
+    return words[0] if words and words[0] in COMMANDS else None
 
 
 def _closed_stdout() -> int:

@@ -1,0 +1,63 @@
+"""Start-up: a command imports what it runs, not the whole of bulkops.
+
+Imports are most of a short command's CPU (dataclasses are generated when their module loads).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bulkops.cli import COMMANDS, build_parser
+
+REPO = Path(__file__).resolve().parents[2]
+# Imported only by commands other than apply (revert, runs prune, schema, completion).
+NOT_FOR_APPLY = (
+    "bulkops.cli.completion",
+    "bulkops.plan.jsonschema",
+    "bulkops.report.plan_format",
+    "bulkops.report.prune_view",
+    "bulkops.report.revert_view",
+    "bulkops.run.prune",
+    "bulkops.tasks.revert",
+)
+
+
+def _modules_after(*argv: str) -> set[str]:
+    """The modules loaded once `bulkops ARGV` returned, run in a fresh interpreter."""
+    code = "import sys\nfrom bulkops.cli import main\nmain(sys.argv[1:])\nprint(*sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.splitlines()[-1].split())
+
+
+def test_apply_imports_no_other_command(tmp_path: Path) -> None:
+    loaded = _modules_after("apply", str(tmp_path / "missing.yaml"), "--yes", "--json")
+    assert "bulkops.cli.apply_cmd" in loaded  # it ran (and failed: the plan is missing)
+    others = {f"bulkops.cli.{name}_cmd" for name in COMMANDS if name != "apply"}
+    assert not loaded & (others | set(NOT_FOR_APPLY))
+
+
+def _outcome(only: str | None, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """What parsing `argv` gives (the arguments, or the exit) and prints, as text to compare."""
+    try:
+        parsed: object = vars(build_parser(only).parse_args(argv))
+    except SystemExit as exc:
+        parsed = exc.code
+    return str((parsed, capsys.readouterr()))
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("rest", [["--help"], ["--no-such-flag"], []])
+def test_a_command_parses_alone_as_among_all(
+    name: str, rest: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The parser built for one command answers its line exactly as the whole parser does."""
+    argv = [name, *rest]
+    alone = _outcome(name, argv, capsys)
+    among_all = _outcome(None, argv, capsys)
+    assert alone == among_all
