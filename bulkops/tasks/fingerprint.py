@@ -30,8 +30,12 @@ def canonical_json(task: Task) -> str:
     ensure_ascii=False)` writes; every task of a plan is encoded, and building the dicts for
     `json.dumps` cost more than encoding them.
     """
-    values = [_value(value) for value in _SORTED_VALUES(task.before)]
-    body = ",".join(f"{encode_basestring(k)}:{_value(v)}" for k, v in sorted(task.body))
+    # Text and null, most of a record, inline: a call of `_value` per field was half the cost.
+    values = [
+        encode_basestring(v) if type(v) is str else "null" if v is None else _value(v)
+        for v in _SORTED_VALUES(task.before)
+    ]
+    body = ",".join([f"{encode_basestring(k)}:{_value(v)}" for k, v in sorted(task.body)])
     evidence = ""
     if task.evidence is not None:
         # What the check before its unrent asks again: edited, it could ask nothing.

@@ -280,7 +280,8 @@ def test_fingerprint_is_the_sha256_of_the_canonical_task_list() -> None:
     """Anyone can recompute the fingerprint from number, action, body and before-state."""
     records = [
         rec(N1, alias='Zoë "front"\\ \u2603\x01\n', number_type="", voice_enabled=True),
-        rec(N2, sms_enabled=False, renewal_date="2026-12-20"),
+        # A value Plivo wrote as a number (a profile id) is encoded as JSON writes it, too.
+        rec(N2, sms_enabled=False, renewal_date="2026-12-20", profile_uuid=1234),
     ]
     result = run([("r", update(("alias", "b é")), records[:1]), ("d", Unrent(), records[1:])])
     evidence = Evidence(
