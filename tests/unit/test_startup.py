@@ -61,3 +61,21 @@ def test_a_command_parses_alone_as_among_all(
     alone = _outcome(name, argv, capsys)
     among_all = _outcome(None, argv, capsys)
     assert alone == among_all
+
+
+def test_the_process_entry_freezes_what_start_up_loaded(tmp_path: Path) -> None:
+    """`python -m bulkops` and the script keep start-up's objects out of every collection.
+
+    The collector is on again for the command itself (the emulator runs for hours).
+    """
+    code = (
+        "import gc, sys\nfrom bulkops.__main__ import run\n"
+        "run(['validate', sys.argv[1]])\nprint(gc.isenabled(), gc.get_freeze_count())"
+    )
+    plan = tmp_path / "missing.yaml"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(plan)], cwd=REPO, capture_output=True, text=True
+    )
+    enabled, frozen = done.stdout.splitlines()[-1].split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000  # every module, class and function bulkops.cli loads
