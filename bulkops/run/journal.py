@@ -133,7 +133,9 @@ DROP TABLE runs_v1;
 _SHOWN: Final = (
     "CASE WHEN state = 'pending' AND seq >= :lo AND seq < :hi THEN 'inflight' ELSE state END"
 )
-_NEWEST_FIRST: Final = "ORDER BY created_at DESC, id DESC"
+# created_at counts whole seconds and an id's tail is random: within a second, the row made
+# last (the highest rowid: SQLite gives a new row one more than the highest) is the newest.
+_NEWEST_FIRST: Final = "ORDER BY created_at DESC, rowid DESC"
 _COLUMNS: Final = f"seq, number, rule, action, body, before, {_SHOWN}, attempts, error"
 
 
@@ -165,7 +167,7 @@ class RunInfo:
     id: str
     plan_name: str | None
     source: str | None
-    fingerprint: str
+    fingerprint: str  # a reviewed plan's; "" for a YAML plan's run (execution.recorded_fingerprint)
     auth_id: str
     location: str  # the account's API URL, or "sandbox"
     created_at: str

@@ -371,6 +371,19 @@ def test_a_run_is_named_by_its_id_latest_or_a_unique_prefix(tmp_path: Path) -> N
             assert journal.resolve(ref).id == newer
 
 
+def test_of_runs_made_within_one_second_the_last_made_is_the_latest(tmp_path: Path) -> None:
+    """Scripts apply twice in a second: `latest`, `runs` and resume's choice follow the order
+    the runs were made in, never the random tails of their ids."""
+    journal = Journal(tmp_path)
+    made = [_new_run(journal) for _ in range(8)]
+    writer = sqlite3.connect(tmp_path / DB_NAME)
+    writer.execute("UPDATE runs SET created_at = '2026-12-05T08:00:00+00:00'")
+    writer.commit()
+    writer.close()
+    assert [run.id for run in journal.runs()] == made[::-1]
+    assert journal.resolve("latest").id == made[-1]
+
+
 def test_an_ambiguous_run_prefix_lists_the_candidates(tmp_path: Path) -> None:
     """A prefix two runs share is a usage error (exit 2) that names both."""
     journal = Journal(tmp_path)
