@@ -19,7 +19,6 @@ from bulkops.plan.templates import compile_template
 from bulkops.selection import Selection
 from bulkops.selection.query import Counted
 from bulkops.selection.screen import Evidence
-from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import (
     Body,
     RuleCounts,
@@ -221,7 +220,6 @@ class _Builder:
         return TaskList(
             tasks=tasks,
             unchanged=tuple(sorted(self._unchanged, key=lambda task: task.number)),
-            fingerprint=fingerprint(tasks),
             summary=summary,
             plan_name=plan.name,
             source=None if plan.source is None else str(plan.source),

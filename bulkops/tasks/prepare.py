@@ -91,7 +91,7 @@ async def from_saved(
     return TaskList(
         tasks=tuple(fresh),
         unchanged=(),
-        fingerprint=saved.fingerprint,
+        reviewed=saved.fingerprint,
         summary=_summary(saved.tasks),
         plan_name=saved.plan_name,
         source=saved.source,

@@ -20,7 +20,6 @@ from typing import Any, Final
 
 from bulkops.limits import Limits
 from bulkops.numbers import WRITE_ONLY_FIELDS, NumberRecord
-from bulkops.tasks.fingerprint import fingerprint
 from bulkops.tasks.model import RuleCounts, Summary, Task, TaskList
 from bulkops.tasks.planner import diff
 
@@ -74,7 +73,6 @@ def build_revert(
     task_list = TaskList(
         tasks=ordered,
         unchanged=(),
-        fingerprint=fingerprint(ordered),
         summary=_summary(ordered),
         plan_name=f"revert of run {run_id}" + (f" ({plan_name})" if plan_name else ""),
         limits=limits,

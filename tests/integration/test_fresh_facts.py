@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections import Counter
@@ -13,6 +14,7 @@ import pytest
 
 from bulkops.emulator import APPLICATION_IDS, EmulatorConfig, Faults, RunningEmulator
 from bulkops.emulator.errors import ApiError
+from bulkops.run.journal import Journal
 from tests.emulated import Cli, emulator_thread
 
 CLEANUP = """\
@@ -338,6 +340,40 @@ def test_a_saved_plan_refuses_another_account(cli: Cli, tmp_path: Path) -> None:
     assert account_a.auth_id in ran.err
     assert ran.json["exit_code"] == 2
     assert served == []
+
+
+def test_a_saved_plans_run_keeps_the_fingerprint_its_reviewer_saw(cli: Cli, tmp_path: Path) -> None:
+    """The journal ties a saved plan's run to the file reviewed; a YAML plan's run to its path."""
+    plan = tmp_path / "relabel.yaml"
+    plan.write_text(RELABEL)
+    saved = tmp_path / "reviewed.json"
+    with emulator_thread(EmulatorConfig(numbers=40, seed=3, rate_limit=None)) as running:
+        cli.use(running)
+        assert cli("plan", plan, "--out", saved).code == 0
+        running.emulator.numbers[sorted(running.emulator.numbers)[0]]["alias"] = "changed"
+        assert cli("apply", saved, "--yes", "--json").code == 1  # one task went stale
+        assert cli("apply", plan, "--yes", "--json").code == 0
+    # Two runs started within a second may list in either order: tell them apart by fingerprint.
+    recorded = sorted(run.fingerprint for run in Journal.read_only(cli.state).runs())
+    assert recorded == ["", json.loads(saved.read_text())["fingerprint"]]
+
+
+def test_apply_of_a_yaml_plan_with_yes_never_hashes_its_tasks(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing shows a YAML plan's fingerprint when no one confirms: it is not worked out."""
+
+    def refuse(tasks: object) -> str:
+        raise AssertionError("the fingerprint was computed")
+
+    monkeypatch.setattr("bulkops.tasks.fingerprint.fingerprint", refuse)
+    plan = tmp_path / "relabel.yaml"
+    plan.write_text(RELABEL)
+    with emulator_thread(EmulatorConfig(numbers=40, seed=3, rate_limit=None)) as running:
+        cli.use(running)
+        ran = cli("apply", plan, "--yes", "--json")
+    assert ran.code == 0, ran.err
+    assert ran.json["counts"]["succeeded"] > 0
 
 
 def test_swapped_url_and_token_never_echo_the_token(
