@@ -11,18 +11,19 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from rich.console import Console
-from structlog.typing import EventDict
 
-from bulkops import limits
+from bulkops import limits, logs
 from bulkops.account import SANDBOX_NUMBERS, Account, Target
 from bulkops.limits import LimitError
 from bulkops.pace.breaker import DEFAULT_GIVE_UP
 from bulkops.run.locks import AccountLock, hold_account
 from bulkops.selection.usage_cache import cache_path as usage_cache_path
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict
 
 DEFAULT_STATE_DIR: Final = Path(".bulkops")
 STATE_DIR_ENV: Final = "BULKOPS_STATE_DIR"
@@ -215,6 +216,13 @@ def usage_cache(args: argparse.Namespace, account: Account) -> Path | None:
 
 def configure_logging(verbose: int, log_format: str) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
+    logs.configure(level, lambda: _configure_structlog(level, log_format))
+
+
+def _configure_structlog(level: int, log_format: str) -> None:
+    # Imported here: a run that writes no log line never loads structlog (bulkops.logs).
+    import structlog
+
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if log_format == "json"

@@ -12,15 +12,14 @@ import time
 from collections.abc import Iterator
 from typing import Final
 
-import structlog
-
+from bulkops import logs
 from bulkops.cli.common import err
 from bulkops.report.phases import describe_all
 from bulkops.selection.progress import Progress
 
 LOG_EVERY: Final = 5.0
 
-log = structlog.get_logger("bulkops.progress")
+log = logs.get_logger("bulkops.progress")
 
 
 @contextlib.contextmanager

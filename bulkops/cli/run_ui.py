@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import structlog
 
+from bulkops import logs
 from bulkops.account import Account
 from bulkops.cli import common
 from bulkops.cli.common import err, out
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the bar is drawn on a terminal only: --json and cron never 
 
     from bulkops.report.run_progress import RunProgress
 
-log = structlog.get_logger("bulkops.run")
+log = logs.get_logger("bulkops.run")
 LOG_EVERY = 5.0  # seconds between progress lines when there is no terminal
 DRAIN = 10.0  # seconds a stopping run waits for requests in flight before it aborts them
 TTY = "/dev/tty"  # the controlling terminal, whatever stdin and stdout were redirected to

@@ -11,9 +11,9 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
-import structlog
 from yarl import URL
 
+from bulkops import logs
 from bulkops.client.credentials import Credentials
 from bulkops.client.errors import ApiUrlError
 from bulkops.client.pages import (
@@ -41,7 +41,7 @@ DEFAULT_API_URL: Final = "https://api.plivo.com"
 LISTING_WALKS: Final = 3  # walks of a listing the account keeps changing under, before giving up
 ENV_API_URL: Final = "PLIVO_API_URL"
 
-log = structlog.get_logger("bulkops.listing")
+log = logs.get_logger("bulkops.listing")
 
 _UPDATE_FIELD_SET: Final = frozenset(UPDATE_FIELDS)
 

@@ -19,12 +19,11 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-import structlog
-
+from bulkops import logs
 from bulkops.errors import ListingError
 from bulkops.numbers import InvalidNumberError, NumberRecord, check_number
 
-log = structlog.get_logger("bulkops.listing")
+log = logs.get_logger("bulkops.listing")
 
 MAX_PAGE_SIZE: Final = 20
 # Number fields with few distinct values across an account: kept once, shared by every record.

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from typing import Final
 
 import anyio
-import structlog
 
+from bulkops import logs
 from bulkops.errors import Failed
 from bulkops.pace.clock import now
 
-log = structlog.get_logger("bulkops.breaker")
+log = logs.get_logger("bulkops.breaker")
 
 THRESHOLD: Final = 10  # failures in a row, with no answer in between, …
 DISTINCT: Final = 3  # … of at least this many different requests (not one bad number) …

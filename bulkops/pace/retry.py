@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import anyio
-import structlog
 
+from bulkops import logs
 from bulkops.client import (
     AuthenticationError,
     PlivoError,
@@ -26,7 +26,7 @@ from bulkops.limits import DEFAULT_MAX_RETRIES
 from bulkops.pace.breaker import Breaker
 
 T = TypeVar("T")
-log = structlog.get_logger("bulkops.retry")
+log = logs.get_logger("bulkops.retry")
 
 
 class Pausable(Protocol):

@@ -23,15 +23,15 @@ from collections import deque
 from collections.abc import Callable
 
 import anyio
-import structlog
 
+from bulkops import logs
 from bulkops.limits import DEFAULT_RATE, PLIVO_PERIOD, PLIVO_RATE
 from bulkops.pace.bucket import Bucket
 from bulkops.pace.clock import now
 from bulkops.pace.jitter import fitting_rate
 from bulkops.pace.roundtrips import RoundTrips
 
-log = structlog.get_logger("bulkops.throttle")
+log = logs.get_logger("bulkops.throttle")
 
 # With the default rate (limits.DEFAULT_RATE) a burst of 3 stays at most 298 in any 5 s window.
 DEFAULT_BURST = 3

@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import structlog
-
+from bulkops import logs
 from bulkops.account import Account
 from bulkops.client import AuthenticationError, NotFoundError, PlivoError
 from bulkops.errors import Failed, first_error
@@ -27,7 +26,7 @@ from bulkops.tasks.drift import drift
 
 T = TypeVar("T")
 
-log = structlog.get_logger("bulkops.run")
+log = logs.get_logger("bulkops.run")
 
 INTERRUPTED = "interrupted"
 GONE = "already unrented (not by this run)"

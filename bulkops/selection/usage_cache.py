@@ -15,15 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-import structlog
-
+from bulkops import logs
 from bulkops.account import state_file
 from bulkops.numbers import HISTORY_DAYS, NUMBER_PATTERN
 from bulkops.selection.usage import Seen, Source, aware_time
 
 VERSION: Final = 1
 
-log = structlog.get_logger("bulkops.usage")
+log = logs.get_logger("bulkops.usage")
 
 Known = dict[Source, dict[str, Seen]]
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "bulkops"
-BASE = {"__version__", "errors", "numbers", "limits"}
+BASE = {"__version__", "errors", "numbers", "limits", "logs"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "numbers": set(),
     "limits": {"errors"},
+    "logs": set(),
     "plan": BASE,
     "client": BASE,
     "pace": BASE | {"client"},

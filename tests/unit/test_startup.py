@@ -26,20 +26,35 @@ NOT_FOR_APPLY = (
 )
 
 
-def _modules_after(*argv: str) -> set[str]:
-    """The modules loaded once `bulkops ARGV` returned, run in a fresh interpreter."""
-    code = "import sys\nfrom bulkops.cli import main\nmain(sys.argv[1:])\nprint(*sys.modules)"
+def _run(*argv: str) -> tuple[int, set[str]]:
+    """`bulkops ARGV` in a fresh interpreter: its exit code, and the modules loaded by then."""
+    code = (
+        "import sys\nfrom bulkops.cli import main\n"
+        "code = main(sys.argv[1:])\nprint(code, *sys.modules)"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code, *argv], cwd=REPO, capture_output=True, text=True, check=True
     )
-    return set(done.stdout.splitlines()[-1].split())
+    exit_code, *modules = done.stdout.splitlines()[-1].split()
+    return int(exit_code), set(modules)
 
 
 def test_apply_imports_no_other_command(tmp_path: Path) -> None:
-    loaded = _modules_after("apply", str(tmp_path / "missing.yaml"), "--yes", "--json")
+    _, loaded = _run("apply", str(tmp_path / "missing.yaml"), "--yes", "--json")
     assert "bulkops.cli.apply_cmd" in loaded  # it ran (and failed: the plan is missing)
     others = {f"bulkops.cli.{name}_cmd" for name in COMMANDS if name != "apply"}
     assert not loaded & (others | set(NOT_FOR_APPLY))
+
+
+def test_a_run_that_logs_nothing_never_loads_structlog(tmp_path: Path) -> None:
+    """A whole apply at the default level (the sandbox's, every number done) writes no log line,
+    so structlog and the rich modules only its console needs stay unloaded."""
+    plan = REPO / "plans" / "reassign-to-ivr.yaml"
+    argv = ["apply", str(plan), "--sandbox", "--yes", "--json", "--state-dir", str(tmp_path)]
+    exit_code, loaded = _run(*argv)
+    assert exit_code == 0  # every number done
+    assert not {name for name in loaded if name.split(".")[0] == "structlog"}
+    assert "rich.traceback" not in loaded
 
 
 def _outcome(only: str | None, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
