@@ -72,7 +72,7 @@ def main(count: int, argv: list[str]) -> int:
         if self._pace is not None:
             await self._pace()
         if self._observe is not None:
-            self._observe(0.001)
+            self._observe(0.001, "offline", 200)
         if method == "GET" and relative == "Number/":
             return json.loads(page(params or {}))
         if method == "POST":

@@ -21,7 +21,8 @@ from bulkops.client.credentials import Credentials
 from bulkops.client.errors import PlivoError, error_for
 
 Pace = Callable[[], Awaitable[None]]
-Observe = Callable[[float], None]  # told each answered request's round trip, in seconds
+# Told each answered request's round trip (seconds), its kind (`request_kind`) and status.
+Observe = Callable[[float, str, int], None]
 
 _HEADERS: Final = {"Accept": "application/json", "User-Agent": f"bulkops/{__version__}"}
 _WIRE_ERRORS: Final = (aiohttp.ClientError, TimeoutError, OSError)
@@ -95,7 +96,7 @@ class Transport:
             raise self._error(method, path, cause=exc) from _safe_cause(exc)
         if self._observe is not None:
             # Answers only: a timeout says nothing about how long answers take.
-            self._observe(time.monotonic() - sent)
+            self._observe(time.monotonic() - sent, request_kind(method, relative), status)
         if not 200 <= status < 300:
             raise self._error(method, path, status=status, body=raw, retry_after=retry_after)
         if not raw or not answer:
@@ -113,6 +114,12 @@ class Transport:
 
     def _error(self, method: str, path: str, **outcome: Any) -> PlivoError:
         return error_for(method, path, secret=self._secrets, **outcome)
+
+
+def request_kind(method: str, relative: str) -> str:
+    """Requests whose round trips compare: "GET Number/" (a list), "POST Number/1" (one)."""
+    resource, _, rest = relative.partition("/")
+    return f"{method} {resource}/{'1' if rest.strip('/') else ''}"
 
 
 def _basic_auth(credentials: Credentials) -> str:

@@ -20,18 +20,26 @@ SPREAD_SMOOTHING: Final = 0.03
 class RoundTrips:
     def __init__(self) -> None:
         self.mean: float | None = None  # seconds; None until the first answer
-        self.spread = 0.0  # seconds: how far apart two round trips are, on average
-        self._last: float | None = None
+        self.spread = 0.0  # seconds: how far apart two round trips of a kind are, on average
+        self._last: dict[str, float] = {}  # each kind's latest successful round trip
 
-    def observe(self, seconds: float) -> None:
-        """One request's round trip, from sending it to having its whole answer."""
+    def observe(self, seconds: float, kind: str = "", status: int = 200) -> None:
+        """One request's round trip, from sending it to having its whole answer.
+
+        `kind` tells requests apart whose round trips differ by what the server does (a list
+        page, a GET, a DELETE): that difference is no jitter. Refusals (429s) and errors come
+        back at their own speed, so only successful answers measure the spread.
+        """
         if not math.isfinite(seconds) or seconds < 0:
             return
-        last, self._last = self._last, seconds
-        if last is None or self.mean is None:
-            self.mean = seconds
+        self.mean = (
+            seconds if self.mean is None else self.mean + MEAN_SMOOTHING * (seconds - self.mean)
+        )
+        if not 200 <= status < 300:
             return
-        self.mean += MEAN_SMOOTHING * (seconds - self.mean)
-        # Answers come back from many requests in flight at once: two in a row are two
-        # independent draws, and their difference is what bunches arrivals (pace.jitter).
-        self.spread += SPREAD_SMOOTHING * (abs(seconds - last) - self.spread)
+        last = self._last.get(kind)
+        self._last[kind] = seconds
+        if last is not None:
+            # Answers come back from many requests in flight at once: two of a kind in a row
+            # are two independent draws, and their difference is what bunches arrivals.
+            self.spread += SPREAD_SMOOTHING * (abs(seconds - last) - self.spread)

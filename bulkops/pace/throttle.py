@@ -68,7 +68,7 @@ class Throttle:
         self._clock = clock
         self._round_trips = round_trips
         self._jitter_seen_at = -math.inf
-        self._jitter_reported = math.inf
+        self._jitter_reported = rate or math.inf  # the hold -v last told of (at first: none)
         self._limiter = None if rate is None else Bucket(rate, burst)
         self._resume_at = 0.0
         self._changed_at = 0.0
@@ -115,7 +115,7 @@ class Throttle:
         # Answers to requests sent before the last slow-down took effect don't compound it.
         too_fast = len(self._throttled) > TOO_FAST * len(self._sent)
         if too_fast and now >= self._resume_at and now - self._slowed_at >= SETTLE:
-            self._set_rate(max(MIN_RATE, (self.current_rate or 0) * BACKOFF_FACTOR), now)
+            self._set_rate(max(MIN_RATE, (self.paced_rate or 0) * BACKOFF_FACTOR), now)
         resume_at = now + max(0.0, seconds)
         if resume_at > self._resume_at:
             self._resume_at = resume_at
@@ -164,12 +164,14 @@ class Throttle:
         if abs(fitting - self.jitter_rate) <= JITTER_STEP * fitting:
             return
         self.jitter_rate = fitting
-        # Said once per change worth noting, so that -v explains a rate below the one asked for.
-        if fitting < self.rate and abs(fitting - self._jitter_reported) > JITTER_REPORT * fitting:
-            self._jitter_reported = fitting
+        # Said once per change worth noting, its end too, so that -v explains a rate below the
+        # one asked for.
+        held = min(fitting, self.rate)
+        if abs(held - self._jitter_reported) > JITTER_REPORT * held:
+            self._jitter_reported = held
             log.info(
                 "pacing_for_jitter",
-                rate=round(fitting, 2),
+                rate=round(held, 2),
                 round_trip_spread_ms=round(1000 * self._round_trips.spread),
             )
         self._retime()

@@ -7,11 +7,19 @@ server refuses a request that would make 301 in the 5 s before it.
 
 from __future__ import annotations
 
+import itertools
+import logging
 import random
 from collections import deque
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
+from bulkops import logs
+from bulkops.client.transport import request_kind
 from bulkops.limits import DEFAULT_RATE, PLIVO_PERIOD, PLIVO_RATE, PLIVO_REQUESTS
 from bulkops.pace.jitter import fitting_rate
 from bulkops.pace.roundtrips import RoundTrips
@@ -111,10 +119,10 @@ async def test_a_slow_down_after_429s_and_the_jitter_hold_take_the_lower_of_the_
     held = throttle.paced_rate
     for _ in range(3):
         throttle.pause(0.0)  # a burst of 429s: another script spends the account's budget
-    assert throttle.current_rate == pytest.approx(0.75 * DEFAULT_RATE)
-    assert throttle.paced_rate == throttle.current_rate
     assert held is not None
-    assert throttle.paced_rate < held
+    assert held < DEFAULT_RATE
+    # Backed off from the pace that met the 429s, not from the configured rate above it.
+    assert throttle.paced_rate == throttle.current_rate == pytest.approx(0.75 * held)
 
 
 def test_the_fitting_rate_is_the_whole_window_without_jitter_and_falls_as_it_grows() -> None:
@@ -147,3 +155,80 @@ async def test_one_straggler_holds_the_rate_down_only_briefly() -> None:
     steady = [0.1] * 100
     assert await paced_after([*steady, 3.0]) > 0.9 * DEFAULT_RATE
     assert await paced_after([*steady, 3.0, *steady]) == DEFAULT_RATE
+
+
+async def test_the_held_rate_is_the_pace_requests_go_out_at(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bucket itself is retimed: requests are spaced 1/held apart, not 1/59."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("bulkops.pace.throttle.anyio.sleep", sleep)
+    throttle, _ = await throttle_after(jittered(0.5, 0.5, 300, seed=8))
+    held = throttle.paced_rate
+    assert held is not None
+    assert held < 0.98 * DEFAULT_RATE
+    for _ in range(6):
+        await throttle.wait()
+    spacing = [b - a for a, b in itertools.pairwise(waits)]
+    assert spacing == pytest.approx([1 / held] * len(spacing), rel=0.002)
+
+
+def test_round_trips_of_different_kinds_are_no_jitter() -> None:
+    """A cleanup's GETs (200 ms) and DELETEs (500 ms) alternate: they differ, but do not jitter."""
+    seen = RoundTrips()
+    for _ in range(200):
+        seen.observe(0.2, "GET Number/1")
+        seen.observe(0.5, "DELETE Number/1")
+    assert seen.spread == pytest.approx(0.0)
+    assert seen.mean == pytest.approx(0.35, abs=0.03)
+
+
+def test_refusals_and_errors_leave_the_spread_alone() -> None:
+    """429s come back at once between 500 ms answers: no jitter in what the server counted."""
+    seen = RoundTrips()
+    for _ in range(200):
+        seen.observe(0.5, "POST Number/1", 202)
+        seen.observe(0.01, "POST Number/1", 429)
+    assert seen.spread == pytest.approx(0.0)
+
+
+@pytest.fixture
+def info_lines() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Log lines at INFO and above, as -v writes them."""
+    structlog.reset_defaults()
+    logs.configure(logging.INFO, lambda: None)
+    with capture_logs() as written:
+        yield written
+    logs.configure(logging.WARNING, lambda: None)
+    structlog.reset_defaults()
+
+
+async def test_v_tells_when_the_rate_is_held_and_when_it_is_let_go(
+    info_lines: list[MutableMapping[str, Any]],
+) -> None:
+    clock = Clock()
+    throttle, seen = await throttle_after(jittered(0.5, 0.5, 300, seed=9), clock=clock)
+    for _ in range(300):
+        seen.observe(0.5)
+    clock.now += 1.0
+    await throttle.wait()
+    told = [line["rate"] for line in info_lines if line["event"] == "pacing_for_jitter"]
+    assert len(told) == 2
+    assert told[0] < DEFAULT_RATE
+    assert told[1] == DEFAULT_RATE
+
+
+def test_a_request_kind_is_its_method_and_resource_and_whether_it_lists() -> None:
+    """Two numbers' GETs compare; a list page, a GET and a DELETE of one number do not."""
+    assert request_kind("GET", "Number/14155550100/") == request_kind("GET", "Number/44207/")
+    kinds = {
+        request_kind("GET", "Number/"),
+        request_kind("GET", "Number/14155550100/"),
+        request_kind("DELETE", "Number/14155550100/"),
+        request_kind("GET", "Call/"),
+    }
+    assert len(kinds) == 4
