@@ -104,6 +104,14 @@ def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
     return ExitCode.INTERNAL
 
 
+def load_command(words: Sequence[str]) -> None:
+    """Import the module of the command `words` name, as `main` would (the process entry does
+    it while it loads the rest of start-up)."""
+    name = _named_command(words)
+    if name is not None:
+        _module(name)
+
+
 def _named_command(words: Sequence[str]) -> str | None:
     """The command the line starts with; None (the whole parser) for anything else, e.g. --help."""
     return words[0] if words and words[0] in COMMANDS else None

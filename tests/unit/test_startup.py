@@ -85,12 +85,16 @@ def test_the_process_entry_freezes_what_start_up_loaded(tmp_path: Path) -> None:
     """
     code = (
         "import gc, sys\nfrom bulkops.__main__ import run\n"
-        "run(['validate', sys.argv[1]])\nprint(gc.isenabled(), gc.get_freeze_count())"
+        "run(['validate', sys.argv[1]])\n"
+        "from bulkops.cli import validate_cmd\n"
+        "tracked = {id(o) for o in gc.get_objects()}\n"
+        "print(gc.isenabled(), gc.get_freeze_count(), id(validate_cmd.add_parser) in tracked)"
     )
     plan = tmp_path / "missing.yaml"
     done = subprocess.run(
         [sys.executable, "-c", code, str(plan)], cwd=REPO, capture_output=True, text=True
     )
-    enabled, frozen = done.stdout.splitlines()[-1].split()
+    enabled, frozen, command_tracked = done.stdout.splitlines()[-1].split()
     assert enabled == "True"
     assert int(frozen) > 10_000  # every module, class and function bulkops.cli loads
+    assert command_tracked == "False"  # the command's own module was frozen with the rest
