@@ -4,14 +4,13 @@ The emulator enforces 300 requests in any 5 s window and answers each request af
 or 500 ms, spread ±20 % (jitter). bulkops runs with its defaults (59 requests/s; in flight:
 rate x recent round trip with headroom, up to 64). Per latency: `bulkops plan` of every number
 of a larger inventory (listing pages/s over its span) and `bulkops apply` of every number of a
-smaller one (accepted updates/s), both as a fraction of 60/s. Rates are sustained ones, over the
-middle of each run (`harness.sustained_rate`: jitter makes the server see a run's first
-requests early and its last ones late, a smear that is no part of the pace); first-to-last is
-shown beside. Pages are counted from the second one: the first must come back alone (it
-carries the total the others are planned from), a gap of one round trip at the start of any
-listing, whatever its length. At
-250 ms the old fixed pool (`--concurrency 8`) runs too, side by side, to show what the
-allowance buys.
+smaller one (accepted updates/s), both as a fraction of 60/s. Rates are sustained ones, from one
+jitter width after the first arrival to one before the last (`harness.sustained_rate`: jitter
+makes the server see a run's first requests early and its last ones late, a smear that is no
+part of the pace); first-to-last is shown beside. Pages are counted from the second one: the
+first must come back alone (it carries the total the others are planned from), a gap of one
+round trip at the start of any listing, whatever its length. At 250 ms the old fixed pool
+(`--concurrency 8`) runs too, side by side, to show what the allowance buys.
 """
 
 from __future__ import annotations
@@ -72,20 +71,25 @@ def sweep_point(
             cmd = [PYTHON, "-m", "bulkops", "plan", str(plan)]
             listing = client_run(emulator, cmd, work, timeout=listed / 15 + 120)
         check_exit(listing.measured, "bulkops plan")
-        rows.append(_pages_row(listing, params, label, listed, True))
+        rows.append(_pages_row(listing, params, label, _smear(latency), True))
     spec = EmulatorSpec(numbers=updates, rate_limit="300/5", latency=latency, latency_jitter=JITTER)
     with EmulatorProcess(spec, work / "apply") as emulator:
         plan = write_plan(work, "apply", "bench latency")
         cmd = bulkops_apply(plan, work / "state", rate=None, concurrency=concurrency)
         applied = client_run(emulator, cmd, work, timeout=updates / 15 + 120)
     check_exit(applied.measured, "bulkops apply")
-    rows.append(_updates_row(applied, params, label, updates, concurrency is None))
+    rows.append(_updates_row(applied, params, label, updates, _smear(latency), concurrency is None))
     return rows
 
 
-def _pages_row(run: ClientRun, params: Params, label: str, size: int, judged: bool) -> Row:
+def _smear(latency: float) -> float:
+    """How far apart the emulator's delays spread: the edges a sustained rate leaves out."""
+    return 2 * latency * JITTER
+
+
+def _pages_row(run: ClientRun, params: Params, label: str, smear: float, judged: bool) -> Row:
     gets = sorted(r["at"] for r in run.rows if r["method"] == "GET" and r["status"] == 200)[1:]
-    rate, whole = sustained_rate(gets), first_to_last_rate(gets)
+    rate, whole = sustained_rate(gets, smear), first_to_last_rate(gets)
     ratio = rate / LIMIT_PER_SECOND
     throttled = run.traffic.throttled
     return Row(
@@ -105,9 +109,11 @@ def _pages_row(run: ClientRun, params: Params, label: str, size: int, judged: bo
     )
 
 
-def _updates_row(run: ClientRun, params: Params, label: str, size: int, judged: bool) -> Row:
+def _updates_row(
+    run: ClientRun, params: Params, label: str, size: int, smear: float, judged: bool
+) -> Row:
     traffic = run.traffic
-    rate = traffic.sustained_update_rate
+    rate = sustained_rate(traffic.update_times, smear)
     ratio = rate / LIMIT_PER_SECOND
     whole = traffic.update_rate / LIMIT_PER_SECOND
     figures: dict[str, Any] = {

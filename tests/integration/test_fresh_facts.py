@@ -353,9 +353,9 @@ def test_a_saved_plans_run_keeps_the_fingerprint_its_reviewer_saw(cli: Cli, tmp_
         running.emulator.numbers[sorted(running.emulator.numbers)[0]]["alias"] = "changed"
         assert cli("apply", saved, "--yes", "--json").code == 1  # one task went stale
         assert cli("apply", plan, "--yes", "--json").code == 0
-    # Two runs started within a second may list in either order: tell them apart by fingerprint.
-    recorded = sorted(run.fingerprint for run in Journal.read_only(cli.state).runs())
-    assert recorded == ["", json.loads(saved.read_text())["fingerprint"]]
+    yaml_run, saved_run = Journal.read_only(cli.state).runs()  # newest first
+    assert saved_run.fingerprint == json.loads(saved.read_text())["fingerprint"]
+    assert (yaml_run.source, yaml_run.fingerprint) == (str(plan), "")
 
 
 def test_apply_of_a_yaml_plan_with_yes_never_hashes_its_tasks(
