@@ -119,7 +119,7 @@ def start(journal: Journal, task_list: TaskList, account: Account, settings: Set
 def recorded_fingerprint(task_list: TaskList) -> str:
     """What the journal keeps of a run's fingerprint: the one a reviewer saw (a saved plan's);
     for a YAML plan's run, nothing ("": its path says which plan it applied, and hashing every
-    task only to store the hash was a sixth of bulkops' CPU per task); for a plan with neither,
+    task only to store the hash was an eighth of bulkops' CPU per task); for a plan with neither,
     the fingerprint of its tasks, which then tells its runs apart (`resumable`)."""
     if task_list.reviewed is None and task_list.source is not None:
         return ""

@@ -179,7 +179,7 @@ class TaskList:
     @functools.cached_property
     def fingerprint(self) -> str:
         """The reviewed fingerprint, else that of `tasks` (tasks.fingerprint), made when first
-        asked for: hashing every task is a sixth of bulkops' own CPU per task, and `apply` of a
+        asked for: hashing every task is an eighth of bulkops' own CPU per task, and `apply` of a
         YAML plan with --yes never shows it."""
         if self.reviewed is not None:
             return self.reviewed
