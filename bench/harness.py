@@ -46,19 +46,14 @@ def sustained_rate(times: Sequence[float], smear: float) -> float:
 class Traffic:
     """What the emulator saw of one client run: the accepted updates and their pace."""
 
-    updates: int  # POSTs answered 202
+    update_times: tuple[float, ...]  # when each accepted update (POST answered 202) arrived
     throttled: int  # 429 answers, any method
     requests: int
-    first_update_at: float | None
-    last_update_at: float | None
     first_429_at: float | None
-    update_times: tuple[float, ...]  # when each accepted update arrived, in order
 
     @property
-    def update_span(self) -> float:
-        if self.first_update_at is None or self.last_update_at is None:
-            return 0.0
-        return self.last_update_at - self.first_update_at
+    def updates(self) -> int:
+        return len(self.update_times)
 
     @property
     def update_rate(self) -> float:
@@ -70,13 +65,10 @@ class Traffic:
         posts = sorted(r["at"] for r in rows if r["method"] == "POST" and r["status"] == 202)
         throttled = sorted(r["at"] for r in rows if r["status"] == 429)
         return cls(
-            updates=len(posts),
+            update_times=tuple(posts),
             throttled=len(throttled),
             requests=len(rows),
-            first_update_at=posts[0] if posts else None,
-            last_update_at=posts[-1] if posts else None,
             first_429_at=throttled[0] if throttled else None,
-            update_times=tuple(posts),
         )
 
 
